@@ -1,0 +1,82 @@
+# `make test` from a fresh clone sets everything up and runs every suite.
+# Each setup step leaves a stamp, so a second run reinstalls nothing that is unchanged.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.stamps
+# The collection as Ansible expects to find it: ansible_collections/<namespace>/<name>.
+DEV_COLLECTIONS := .collections
+VERSION := $(shell sed -n 's/^version:[[:space:]]*//p' galaxy.yml | tr -d "'\"")
+TARBALL := build/sre-runbooks-$(VERSION).tar.gz
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup deps test lint sanity unit integration rules build install demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP)/python $(STAMP)/system $(DEV_COLLECTIONS)/ansible_collections/sre/runbooks ## install everything the tests need
+
+$(STAMP)/venv:
+	@python=$$(tools/find-python); echo "creating $(VENV) with $$python"; \
+	  "$$python" -m venv $(VENV)
+	@mkdir -p $(STAMP) && touch $@
+
+# Exact pins from requirements.txt; the launcher package itself in editable mode.
+$(STAMP)/python: $(STAMP)/venv requirements.txt pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# Real Prometheus and Alertmanager from Debian, installed only when a binary is missing.
+$(STAMP)/system: tools/install-system-packages | $(STAMP)/venv
+	tools/install-system-packages
+	@touch $@
+
+$(DEV_COLLECTIONS)/ansible_collections/sre/runbooks:
+	mkdir -p $(@D)
+	ln -sfn ../../.. $@
+
+deps: setup ## alias of setup
+
+test: setup lint rules unit integration sanity build ## every suite: lint, rules, unit, integration, sanity, build
+	@echo "make test: all suites passed"
+
+lint: setup ## ruff, yamllint, ansible-lint (production profile)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
+
+rules: setup ## promtool check and unit tests of the alerting rules
+	$(PY) -m pytest -q tests/unit/test_alert_rules.py
+
+unit: setup ## unit tests
+	$(PY) -m pytest -q tests/unit
+
+integration: setup ## integration tests on real Prometheus and Alertmanager
+	$(PY) -m pytest -q tests/integration
+
+sanity: setup ## ansible-test sanity on a copy of the collection
+	tools/run-sanity
+
+build: setup ## build the collection tarball into build/
+	@mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+install: build ## install the tarball into ~/.ansible/collections
+	$(BIN)/ansible-galaxy collection install --force $(TARBALL)
+
+clean: ## remove build output (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache $(DEV_COLLECTIONS)
+
+demo: setup ## start Prometheus and Alertmanager with the collection's rules and show what they know
+	$(BIN)/runbook monitoring up
+	$(BIN)/runbook monitoring alerts
