@@ -1,5 +1,9 @@
 """Fixtures: real Prometheus and Alertmanager processes on 127.0.0.1, stopped at teardown."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,9 @@ from sre_runbooks.monitoring import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = REPO_ROOT / "prometheus" / "rules"
+# Unit tests import plugins as ansible_collections.sre.runbooks.*; `make setup` links the
+# repository there (.collections/ansible_collections/sre/runbooks).
+sys.path.insert(0, str(REPO_ROOT / ".collections"))
 
 PrometheusFactory = Callable[..., PrometheusServer]
 
@@ -48,3 +55,53 @@ def metrics_target() -> Iterator[MetricsTarget]:
     """An exposition endpoint whose text the test sets while Prometheus scrapes it."""
     with MetricsTarget() as target:
         yield target
+
+
+@pytest.fixture
+def ansible_module(tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """Run one module as a user would, ``ansible localhost -m NAME``, and return its result.
+
+    ``check=True`` and ``diff=True`` add --check and --diff; ``env`` adds environment variables.
+    The result is the module's JSON result as the json callback reports it.
+    """
+
+    def run(
+        name: str,
+        args: dict[str, Any],
+        *,
+        check: bool = False,
+        diff: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        command = [
+            str(Path(sys.executable).parent / "ansible"),
+            "localhost",
+            "-m",
+            name,
+            *(["-a", json.dumps(args)] if args else []),
+            "-e",
+            "ansible_python_interpreter={{ ansible_playbook_python }}",
+        ]
+        command += ["--check"] * check + ["--diff"] * diff
+        environment = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            **(env or {}),
+        }
+        completed = subprocess.run(
+            command, capture_output=True, text=True, env=environment, cwd=REPO_ROOT, check=False
+        )
+        try:
+            output = json.loads(completed.stdout)
+        except ValueError as error:
+            raise AssertionError(
+                f"ansible printed no JSON (rc {completed.returncode}):\n"
+                f"{completed.stdout}\n{completed.stderr}"
+            ) from error
+        return dict(output["plays"][0]["tasks"][0]["hosts"]["localhost"])
+
+    return run
