@@ -12,10 +12,13 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description:
+      - Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description:
+      - Will return details on what has changed (or possibly needs changing in check_mode),
+        when in diff mode.
     support: full
   idempotent:
     description: Running the module twice with the same options changes nothing the second time.
@@ -26,11 +29,14 @@ attributes:
     INFO_MODULE = r"""
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description:
+      - Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: This module only reads; it runs unchanged in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description:
+      - Will return details on what has changed (or possibly needs changing in check_mode),
+        when in diff mode.
     support: N/A
     details: This module never changes anything.
   idempotent:
@@ -41,7 +47,8 @@ attributes:
     PROMETHEUS_GROUP = r"""
 attributes:
   action_group:
-    description: Use C(group/sre.runbooks.prometheus) in C(module_defaults) to set defaults for this module.
+    description:
+      - Use C(group/sre.runbooks.prometheus) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - sre.runbooks.prometheus
@@ -50,7 +57,9 @@ attributes:
     ALERTMANAGER_GROUP = r"""
 attributes:
   action_group:
-    description: Use C(group/sre.runbooks.alertmanager) in C(module_defaults) to set defaults for this module.
+    description:
+      - Use C(group/sre.runbooks.alertmanager) in C(module_defaults) to set defaults for this
+        module.
     support: full
     membership:
       - sre.runbooks.alertmanager

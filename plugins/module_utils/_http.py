@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -29,7 +28,7 @@ RETRYABLE_STATUS = frozenset([429, 500, 502, 503, 504])
 
 
 def connection_argument_spec(env_prefix):
-    """Options shared by every module of one backend; ``env_prefix`` is PROMETHEUS or ALERTMANAGER."""
+    """Options shared by every module of one backend (``env_prefix``: PROMETHEUS, ALERTMANAGER)."""
     return dict(
         url=dict(type="str", required=True, fallback=(env_fallback, [env_prefix + "_URL"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, [env_prefix + "_TOKEN"])),
@@ -92,6 +91,7 @@ class APIClient:
     def __init__(
         self,
         url,
+        *,
         token=None,
         username=None,
         password=None,
@@ -128,13 +128,8 @@ class APIClient:
     @classmethod
     def from_options(cls, options):
         """Build from a dict holding the shared options (module params or lookup options)."""
-        return cls(
-            **dict(
-                (name, options.get(name))
-                for name in CONNECTION_OPTIONS
-                if options.get(name) is not None
-            )
-        )
+        given = {name: options.get(name) for name in CONNECTION_OPTIONS}
+        return cls(**{name: value for name, value in given.items() if value is not None})
 
     def _headers(self, has_body):
         headers = {"Accept": "application/json"}
@@ -146,7 +141,7 @@ class APIClient:
         return headers
 
     def request(
-        self, method, path, action, params=None, body=None, form=None, read=None, timeout=None
+        self, method, path, action, *, params=None, body=None, form=None, read=None, timeout=None
     ):
         """Send one request and return the decoded JSON body (None for an empty body).
 
@@ -156,79 +151,62 @@ class APIClient:
         url = self.url + path
         if params:
             url += "?" + urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
-        data = None
         headers = self._headers(has_body=body is not None)
+        data = None
         if body is not None:
             data = json.dumps(body)
         elif form is not None:
             data = urlencode([(k, v) for k, v in form.items() if v is not None])
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if read is None:
-            read = method == "GET"
-        attempts = 1 + (self.retries if read else 0)
-        for attempt in range(attempts):
+        attempts = 1 + (self.retries if (method == "GET" if read is None else read) else 0)
+        for attempt in range(1, attempts + 1):
             try:
-                response = open_url(
-                    url,
-                    data=data,
-                    headers=headers,
-                    method=method,
-                    timeout=timeout or self.timeout,
-                    validate_certs=self.validate_certs,
-                    url_username=self.username,
-                    url_password=self.password,
-                    force_basic_auth=bool(self.username),
-                    ca_path=self.ca_path,
-                    client_cert=self.client_cert,
-                    client_key=self.client_key,
-                    http_agent="sre.runbooks",
-                    use_netrc=False,
+                return self._send(
+                    method, url, action, data=data, headers=headers, timeout=timeout or self.timeout
                 )
-                raw = response.read()
-            except HTTPError as error:
-                raw_error = error.read() if hasattr(error, "read") else b""
-                if error.code in RETRYABLE_STATUS and attempt + 1 < attempts:
-                    self._sleep(self.retry_backoff * (2**attempt))
-                    continue
-                raise APIError(
-                    action,
-                    self._safe(url),
-                    error.code,
-                    _error_detail(raw_error) or to_native(error.reason),
-                    raw_error,
-                )
-            except (
-                URLError,
-                UrlsConnectionError,
-                SSLValidationError,
-                socket.timeout,
-                OSError,
-            ) as error:
-                if attempt + 1 < attempts:
-                    self._sleep(self.retry_backoff * (2**attempt))
-                    continue
-                reason = getattr(error, "reason", error)
-                raise APIError(
-                    action,
-                    self._safe(url),
-                    detail="%s unreachable: %s" % (self.service, to_native(reason)),
-                )
-            if not raw:
-                return None
-            try:
-                return json.loads(to_text(raw, errors="surrogate_or_strict"))
-            except ValueError:
-                raise APIError(
-                    action,
-                    self._safe(url),
-                    getattr(response, "status", None),
-                    "the answer is not JSON: %s" % to_text(raw[:200]),
-                )
+            except APIError as error:
+                retryable = error.status is None or error.status in RETRYABLE_STATUS
+                if not retryable or attempt == attempts:
+                    raise
+                self._sleep(self.retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _safe(self, url):
-        """The URL as it may appear in messages: no query string (it may hold a query or a secret)."""
-        return url.split("?", 1)[0]
+    def _send(self, method, url, action, *, data, headers, timeout):
+        """One HTTP exchange; every failure becomes an APIError (status None: no answer)."""
+        shown_url = url.split("?", 1)[0]  # the query string may hold a PromQL query or a secret
+        try:
+            response = open_url(
+                url,
+                data=data,
+                headers=headers,
+                method=method,
+                timeout=timeout,
+                validate_certs=self.validate_certs,
+                url_username=self.username,
+                url_password=self.password,
+                force_basic_auth=bool(self.username),
+                ca_path=self.ca_path,
+                client_cert=self.client_cert,
+                client_key=self.client_key,
+                http_agent="sre.runbooks",
+                use_netrc=False,
+            )
+            raw = response.read()
+        except HTTPError as error:
+            body = error.read() if hasattr(error, "read") else b""
+            detail = _error_detail(body) or to_native(error.reason)
+            raise APIError(action, shown_url, error.code, detail, body) from None
+        except (URLError, UrlsConnectionError, SSLValidationError, OSError) as error:
+            reason = to_native(getattr(error, "reason", error))
+            detail = "%s unreachable: %s" % (self.service, reason)
+            raise APIError(action, shown_url, detail=detail) from None
+        if not raw:
+            return None
+        try:
+            return json.loads(to_text(raw, errors="surrogate_or_strict"))
+        except ValueError:
+            detail = "the answer is not JSON: %s" % to_text(raw[:200])
+            raise APIError(action, shown_url, getattr(response, "status", None), detail) from None
 
 
 class APIModule(AnsibleModule):
