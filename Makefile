@@ -16,7 +16,7 @@ TARBALL := build/sre-runbooks-$(VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup deps test lint sanity unit integration rules build install demo clean
+.PHONY: help setup deps test lint sanity unit integration rules docs build install demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ integration: setup ## integration tests on real Prometheus and Alertmanager
 
 sanity: setup ## ansible-test sanity on a copy of the collection
 	tools/run-sanity
+
+docs: setup ## regenerate docs/alerts.md from the alerting rules
+	$(PY) -m sre_runbooks.rules
 
 build: setup ## build the collection tarball into build/
 	@mkdir -p build
