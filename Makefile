@@ -56,7 +56,7 @@ lint: setup ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/antsibull-changelog lint
 
 rules: setup ## promtool check and unit tests of the alerting rules
-	$(PY) -m pytest -q tests/unit/test_alert_rules.py
+	$(PY) -m pytest -q tests/rules
 
 unit: setup ## unit tests
 	$(PY) -m pytest -q tests/unit
