@@ -57,8 +57,38 @@ def metrics_target() -> Iterator[MetricsTarget]:
         yield target
 
 
+def run_ansible(
+    tool: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run an Ansible command line tool of the venv (``ansible``, ``ansible-playbook``, ...) as a
+    user would in this repository: its ansible.cfg, localhost with the venv's Python."""
+    environment = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        **(env or {}),
+    }
+    if tool in {"ansible", "ansible-playbook"}:
+        args = (*args, "-e", "ansible_python_interpreter={{ ansible_playbook_python }}")
+    return subprocess.run(
+        [str(Path(sys.executable).parent / tool), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def ansible_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_ansible`` for tests that need a whole playbook run or a tool's text output."""
+    return run_ansible
+
+
 @pytest.fixture
-def ansible_module(tmp_path: Path) -> Callable[..., dict[str, Any]]:
+def ansible_module() -> Callable[..., dict[str, Any]]:
     """Run one module as a user would, ``ansible localhost -m NAME``, and return its result.
 
     ``check=True`` and ``diff=True`` add --check and --diff; ``env`` adds environment variables.
@@ -73,27 +103,14 @@ def ansible_module(tmp_path: Path) -> Callable[..., dict[str, Any]]:
         diff: bool = False,
         env: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        command = [
-            str(Path(sys.executable).parent / "ansible"),
-            "localhost",
-            "-m",
-            name,
-            *(["-a", json.dumps(args)] if args else []),
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-        ]
-        command += ["--check"] * check + ["--diff"] * diff
-        environment = {
-            **os.environ,
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        options = ["-m", name, *(["-a", json.dumps(args)] if args else [])]
+        options += ["--check"] * check + ["--diff"] * diff
+        json_output = {
             "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-            "ANSIBLE_LOCALHOST_WARNING": "0",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-            **(env or {}),
         }
-        completed = subprocess.run(
-            command, capture_output=True, text=True, env=environment, cwd=REPO_ROOT, check=False
+        completed = run_ansible(
+            "ansible", "localhost", *options, env={**json_output, **(env or {})}
         )
         try:
             output = json.loads(completed.stdout)

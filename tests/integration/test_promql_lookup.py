@@ -6,8 +6,6 @@ task results by name. Failures run as their own ad-hoc tasks.
 
 import json
 import math
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -74,12 +72,8 @@ TASKS: dict[str, dict[str, Any]] = {
 
 def _environment(prometheus_url: str) -> dict[str, str]:
     return {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
         "PROMETHEUS_URL": prometheus_url,
     }
 
@@ -93,7 +87,9 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusS
 
 
 @pytest.fixture(scope="module")
-def tasks(prometheus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def tasks(
+    prometheus, tmp_path_factory: pytest.TempPathFactory, ansible_cli
+) -> dict[str, dict[str, Any]]:
     """Run the playbook of TASKS once; each task's result by task name."""
     playbook = tmp_path_factory.mktemp("playbook") / "lookups.yml"
     play = {
@@ -104,19 +100,7 @@ def tasks(prometheus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
     }
     playbook.write_text(json.dumps([play]))  # JSON is YAML
     started = time.time()
-    completed = subprocess.run(
-        [
-            BIN / "ansible-playbook",
-            playbook,
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=_environment(prometheus.url),
-        check=False,
-    )
+    completed = ansible_cli("ansible-playbook", str(playbook), env=_environment(prometheus.url))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     results = {
         task["task"]["name"]: dict(task["hosts"]["localhost"])
