@@ -16,7 +16,7 @@ TARBALL := build/sre-runbooks-$(VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup deps test lint sanity unit integration rules docs build install demo clean
+.PHONY: help setup deps test lint sanity unit integration k8s rules docs build install demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ $(DEV_COLLECTIONS)/ansible_collections/sre/runbooks:
 
 deps: setup ## alias of setup
 
-test: setup lint rules unit integration sanity build ## every suite: lint, rules, unit, integration, sanity, build
+test: setup lint rules unit integration k8s sanity build ## every suite: lint, rules, unit, integration, k8s, sanity, build
 	@echo "make test: all suites passed"
 
 lint: setup ## ruff, yamllint, ansible-lint (production profile)
@@ -63,6 +63,9 @@ unit: setup ## unit tests
 
 integration: setup ## integration tests on real Prometheus and Alertmanager
 	$(PY) -m pytest -q tests/integration
+
+k8s: setup ## Kubernetes-facing tests on the sandbox (or SRE_RUNBOOKS_TEST_KUBECONFIG's cluster)
+	$(PY) -m pytest -q tests/sandbox
 
 sanity: setup ## ansible-test sanity on a copy of the collection
 	tools/run-sanity

@@ -1,0 +1,53 @@
+"""Fixtures for the sandbox API server tests.
+
+Kubernetes-facing tests get a kubeconfig: the simulator's, started once per session, or, when
+SRE_RUNBOOKS_TEST_KUBECONFIG is set, that cluster's (the same tests then check the simulator's
+assumptions against a real API server). Each test module works in its own namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Path of a kubeconfig for the cluster under test."""
+    external = os.environ.get("SRE_RUNBOOKS_TEST_KUBECONFIG")
+    if external:
+        yield external
+        return
+    from sre_runbooks.sandbox.apiserver import start_apiserver  # noqa: PLC0415  (not needed for a real cluster)
+
+    path = tmp_path_factory.mktemp("sandbox") / "kubeconfig"
+    with start_apiserver(kubeconfig=path) as server:
+        assert server.kubeconfig == path
+        yield str(path)
+
+
+@pytest.fixture(scope="module")
+def api_client(kubeconfig: str) -> Iterator[Any]:
+    """A `kubernetes` ApiClient for the cluster."""
+    from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
+
+    client = config.new_client_from_config(config_file=kubeconfig)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for the test module, deleted afterwards."""
+    from kubernetes import client  # noqa: PLC0415
+
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    name = f"sbx-{module[:30]}-{secrets.token_hex(3)}"
+    core = client.CoreV1Api(api_client)
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    core.delete_namespace(name)

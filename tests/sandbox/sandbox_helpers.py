@@ -1,0 +1,56 @@
+"""Helpers shared by the sandbox tests: kubectl, polling, and the recorded reference answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Copies of answers recorded from a real v1.36.2 API server (see reference/README.md).
+REFERENCE = Path(__file__).parent / "reference"
+KUBECTL = os.environ.get("KUBECTL", "kubectl")
+
+
+def kubectl(kubeconfig: str, *args: str, check: bool = True, stdin: str | None = None) -> Any:
+    """Run kubectl against the cluster; returns the CompletedProcess."""
+    result = subprocess.run(
+        [KUBECTL, "--kubeconfig", kubeconfig, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def kubectl_json(kubeconfig: str, *args: str) -> Any:
+    """kubectl ... -o json, decoded."""
+    return json.loads(kubectl(kubeconfig, *args, "-o", "json").stdout)
+
+
+def wait_for(predicate: Callable[[], Any], what: str, deadline: float = 30.0) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `deadline` seconds."""
+    end = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def reference(relative: str) -> Any:
+    """A file from the recorded real-server answers (JSON decoded, text otherwise)."""
+    path = REFERENCE / relative
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else text
