@@ -64,3 +64,13 @@ attributes:
     membership:
       - sre.runbooks.alertmanager
 """
+
+    K8S_GROUP = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/sre.runbooks.k8s) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - sre.runbooks.k8s
+"""
