@@ -51,3 +51,44 @@ def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     core.create_namespace({"metadata": {"name": name}})
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def workloads_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A kubeconfig for a second simulator whose pods run `FakeWorkloads`.
+
+    Tests of logs, exec, proxy, metrics and container states assert on what the simulated
+    applications answer, which a real cluster's containers do not; they skip there.
+    """
+    if os.environ.get("SRE_RUNBOOKS_TEST_KUBECONFIG"):
+        pytest.skip("needs the simulator's test workloads (SRE_RUNBOOKS_TEST_KUBECONFIG is set)")
+    from fake_workloads import FakeWorkloads  # noqa: PLC0415  (only the simulator uses it)
+
+    from sre_runbooks.sandbox.apiserver import start_apiserver  # noqa: PLC0415  (as above)
+
+    path = tmp_path_factory.mktemp("sandbox-workloads") / "kubeconfig"
+    with start_apiserver(kubeconfig=path, workloads=FakeWorkloads()):
+        yield str(path)
+
+
+@pytest.fixture(scope="module")
+def workloads_client(workloads_kubeconfig: str) -> Iterator[Any]:
+    """A `kubernetes` ApiClient for the simulator with the test workloads."""
+    from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
+
+    client = config.new_client_from_config(config_file=workloads_kubeconfig)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def workloads_namespace(workloads_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace on the simulator with the test workloads, deleted afterwards."""
+    from kubernetes import client  # noqa: PLC0415
+
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    name = f"sbx-{module[:30]}-{secrets.token_hex(3)}"
+    core = client.CoreV1Api(workloads_client)
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    core.delete_namespace(name)

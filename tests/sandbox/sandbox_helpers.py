@@ -54,3 +54,56 @@ def reference(relative: str) -> Any:
     path = REFERENCE / relative
     text = path.read_text(encoding="utf-8")
     return json.loads(text) if path.suffix == ".json" else text
+
+
+def running_pod(
+    kubeconfig: str,
+    namespace: str,
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    containers: tuple[str, ...] = ("app",),
+    port: int = 8000,
+) -> dict:
+    """Create a bare pod (containers with one named port each) and wait until it is bound."""
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"labels": labels or {}, "name": name, "namespace": namespace},
+        "spec": {
+            "containers": [
+                {
+                    "image": "nginx:1.27",
+                    "name": c,
+                    "ports": [{"containerPort": port, "name": "http"}],
+                }
+                for c in containers
+            ]
+        },
+    }
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(manifest))
+    return wait_for(
+        lambda: (
+            pod
+            if (pod := kubectl_json(kubeconfig, "get", "pod", name, "-n", namespace))["status"].get(
+                "containerStatuses"
+            )
+            else None
+        ),
+        f"pod {name} to start",
+    )
+
+
+def server_url(kubeconfig: str) -> str:
+    """The API server URL in a kubeconfig."""
+    import yaml  # noqa: PLC0415  (only some tests need it)
+
+    config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
+    return config["clusters"][0]["cluster"]["server"]
+
+
+def restart_count(kubeconfig: str, namespace: str, name: str) -> int:
+    """restartCount of a pod's first container (0 before the kubelet reported it)."""
+    pod = kubectl_json(kubeconfig, "get", "pod", name, "-n", namespace)
+    statuses = pod["status"].get("containerStatuses") or [{}]
+    return int(statuses[0].get("restartCount", 0))

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..behaviour import Workloads
 from .api import Cluster
 from .controllers import ControlPlane
 from .http import ApiHTTPServer
@@ -82,9 +83,14 @@ def start_apiserver(
     kubeconfig: str | os.PathLike[str] | None = None,
     nodes: tuple[str, ...] = DEFAULT_NODES,
     seed: int = 0,
+    workloads: Workloads | None = None,
 ) -> ApiServer:
-    """Start the simulator on 127.0.0.1:`port` (0 picks a free port) and return its handle."""
-    cluster = Cluster(seed=seed)
+    """Start the simulator on 127.0.0.1:`port` (0 picks a free port) and return its handle.
+
+    `workloads` answers for what runs inside the pods (container states, logs, exec, HTTP
+    through the proxy subresources, metrics); `GenericWorkloads` when not given.
+    """
+    cluster = Cluster(seed=seed, workloads=workloads)
     control = ControlPlane(cluster, nodes)
     control.bootstrap()
     http = ApiHTTPServer(("127.0.0.1", port), cluster)

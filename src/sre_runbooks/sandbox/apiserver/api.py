@@ -14,6 +14,7 @@ import copy
 import threading
 from collections.abc import Callable, Iterator
 
+from ..behaviour import GenericWorkloads, Workloads
 from . import errors
 from .objects import (
     Ids,
@@ -100,8 +101,10 @@ def _strip_for_compare(obj: dict) -> dict:
 class Cluster:
     """The simulated cluster's state and the rules every write goes through."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, workloads: Workloads | None = None) -> None:
         self.discovery: Discovery = discovery()
+        # What runs inside the pods: the kubelet, logs, exec, proxy and metrics ask it.
+        self.workloads: Workloads = workloads if workloads is not None else GenericWorkloads()
         self.store = Store()
         self.ids = Ids(seed)
         self._service_ips = 0

@@ -8,7 +8,7 @@ once a second), so results are deterministic and converge in a few milliseconds:
 * deployment: ReplicaSets named <deployment>-<pod-template-hash>, revisions, status
 * replicaset, statefulset, daemonset: pods and ControllerRevisions, status
 * scheduler: binds pending pods to nodes
-* kubelet: starts bound pods (Running and Ready) and stops deleted ones
+* kubelet (kubelet.py): runs bound pods as the Workloads say, stops deleted ones
 * endpoints: Endpoints of Services from ready pods
 
 Each writes through `Cluster`, like any client, and records the Events a real cluster records.
@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from . import errors
 from .api import Cluster
+from .kubelet import Kubelets
 from .objects import fnv32a, now, now_micro, safe_encode
 from .resources import Resource
 from .selectors import selector_matches
@@ -217,7 +218,6 @@ class ControlPlane:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-controllers", daemon=True)
-        self._pod_ips: dict[str, int] = {}
         self._unschedulable_reported: set[str] = set()
         c = cluster
         self.r_ns = c.resource("", "v1", "namespaces")
@@ -232,6 +232,7 @@ class ControlPlane:
         self.r_sts = c.resource("apps", "v1", "statefulsets")
         self.r_ds = c.resource("apps", "v1", "daemonsets")
         self.r_cr = c.resource("apps", "v1", "controllerrevisions")
+        self._kubelets = Kubelets(self)
         cluster.store.add_listener(lambda change: self._wake.set())
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -389,8 +390,8 @@ class ControlPlane:
         host: str = "",
         field_path: str = "",
         kind: str = "Normal",
-    ) -> None:
-        """Record a core/v1 Event about `obj`, as client-go's event recorder does."""
+    ) -> str | None:
+        """Record a core/v1 Event about `obj`, as client-go's event recorder does; its name."""
         meta = obj["metadata"]
         stamp = now()
         involved = {
@@ -433,7 +434,10 @@ class ControlPlane:
             del body["count"]
         # If the namespace is going away, so are its events: a failure is of no consequence.
         with contextlib.suppress(errors.ApiError):
-            self.cluster.create(self.r_event, involved["namespace"], body)
+            return self.cluster.create(self.r_event, involved["namespace"], body)["metadata"][
+                "name"
+            ]
+        return None
 
     def _scale_event(self, deploy: dict, rs: dict, old: int, new: int) -> None:
         direction = "up" if new > old else "down"
@@ -1110,103 +1114,8 @@ class ControlPlane:
         )
 
     def kubelet(self) -> None:
-        """Start bound pods (Running and Ready at once) and stop pods being deleted."""
-        nodes = {n["metadata"]["name"]: i for i, n in enumerate(self._all(self.r_node))}
-        for pod in self._all(self.r_pod):
-            node = pod["spec"].get("nodeName")
-            if not node:
-                continue
-            meta = pod["metadata"]
-            if meta.get("deletionTimestamp"):
-                for container in pod["spec"].get("containers", []):
-                    self.event(
-                        pod,
-                        "Killing",
-                        f"Stopping container {container['name']}",
-                        "kubelet",
-                        host=node,
-                        field_path=f"spec.containers{{{container['name']}}}",
-                    )
-                self.cluster.store.remove(self.r_pod.storage_key, meta["namespace"], meta["name"])
-                continue
-            if pod["status"].get("phase") != "Pending":
-                continue
-            for container in pod["spec"].get("containers", []):
-                path = f"spec.containers{{{container['name']}}}"
-                self.event(
-                    pod,
-                    "Pulled",
-                    f'Container image "{container.get("image", "")}" already present on machine',
-                    "kubelet",
-                    host=node,
-                    field_path=path,
-                )
-                self.event(
-                    pod,
-                    "Created",
-                    f"Created container: {container['name']}",
-                    "kubelet",
-                    host=node,
-                    field_path=path,
-                )
-                self.event(
-                    pod,
-                    "Started",
-                    f"Started container {container['name']}",
-                    "kubelet",
-                    host=node,
-                    field_path=path,
-                )
-            self._run_pod(pod, node, nodes.get(node, 0))
-
-    def _run_pod(self, pod: dict, node: str, node_index: int) -> None:
-        stamp = now()
-        serial = self._pod_ips.get(node, 0) + 1
-        self._pod_ips[node] = serial
-        pod_ip = f"10.244.{node_index}.{serial % 250 + 2}"
-        conditions = [
-            {"lastProbeTime": None, "lastTransitionTime": stamp, "status": "True", "type": kind}
-            for kind in (
-                "PodReadyToStartContainers",
-                "Initialized",
-                "Ready",
-                "ContainersReady",
-                "PodScheduled",
-            )
-        ]
-        statuses = []
-        for container in pod["spec"].get("containers", []):
-            image = container.get("image", "")
-            full = (
-                image
-                if "/" in image.split(":")[0] and "." in image.split("/")[0]
-                else f"docker.io/{image if '/' in image else 'library/' + image}"
-            )
-            statuses.append(
-                {
-                    "containerID": f"containerd://{self.cluster.ids.hex(64)}",
-                    "image": full,
-                    "imageID": f"{full.rsplit(':', 1)[0]}@sha256:{self.cluster.ids.hex(64)}",
-                    "lastState": {},
-                    "name": container["name"],
-                    "ready": True,
-                    "restartCount": 0,
-                    "started": True,
-                    "state": {"running": {"startedAt": stamp}},
-                }
-            )
-        pod["status"].update(
-            conditions=conditions,
-            containerStatuses=statuses,
-            hostIP="127.0.0.1",
-            hostIPs=[{"ip": "127.0.0.1"}],
-            observedGeneration=pod["metadata"].get("generation", 1),
-            phase="Running",
-            podIP=pod_ip,
-            podIPs=[{"ip": pod_ip}],
-            startTime=stamp,
-        )
-        self.cluster.save(self.r_pod, pod, status=True)
+        """Start bound pods, report their containers as the workloads say, stop deleted pods."""
+        self._kubelets.sync()
 
     # -- endpoints --------------------------------------------------------------------------
 

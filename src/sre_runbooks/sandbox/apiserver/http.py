@@ -22,9 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery_docs, errors, openapi, protobuf, tables
+from . import discovery_docs, errors, metrics, openapi, protobuf, tables
 from .api import Cluster, is_events_view
 from .patching import APPLY_PATCH, PATCH_TYPES, STRATEGIC_MERGE_PATCH, apply_patch
+from .podaccess import PodAccess
 from .selectors import field_matcher, label_matcher
 from .store import Change
 
@@ -73,8 +74,11 @@ class _Route:
         self.res, self.namespace, self.name, self.sub = res, namespace, name, sub
 
 
-class ApiRequestHandler(BaseHTTPRequestHandler):
-    """Answers one HTTP connection's requests (keep-alive, so possibly many)."""
+class ApiRequestHandler(PodAccess, BaseHTTPRequestHandler):
+    """Answers one HTTP connection's requests (keep-alive, so possibly many).
+
+    The subresources that reach inside pods (log, exec, proxy) are in `PodAccess`.
+    """
 
     protocol_version = "HTTP/1.1"
     server: ApiHTTPServer
@@ -149,7 +153,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             self._send(500, failure.body)
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     # -- routing ----------------------------------------------------------------------------
 
@@ -170,6 +174,11 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
             self._send_text(404, "404 page not found\n")
+            return
+        if group == metrics.GROUP and version == metrics.VERSION:
+            self._send(200, metrics.answer(cluster, self.command, rest, self._query()))
+            return
+        if not group and version == "v1" and self._pod_access(rest):
             return
         watch_prefix = bool(rest) and rest[0] == "watch"
         if watch_prefix:

@@ -68,10 +68,17 @@ def _pod(pod: dict) -> list:
     if pod["metadata"].get("deletionTimestamp"):
         reason = "Terminating"
     nominated = status.get("nominatedNodeName") or "<none>"
+    # Like kubectl's printer: "3 (12s ago)", dated by the latest termination.
+    finished = [
+        s["lastState"]["terminated"]["finishedAt"]
+        for s in statuses
+        if (s.get("lastState") or {}).get("terminated", {}).get("finishedAt")
+    ]
+    restarts_cell = f"{restarts} ({age(max(finished))} ago)" if restarts and finished else restarts
     return [
         f"{ready}/{len(spec.get('containers') or [])}",
         reason,
-        restarts,
+        restarts_cell,
         status.get("podIP") or "<none>",
         spec.get("nodeName") or "<none>",
         nominated,

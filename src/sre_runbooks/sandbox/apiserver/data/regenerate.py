@@ -26,7 +26,11 @@ SERVED = {
         "pods",
         "pods/status",
         "pods/eviction",
+        "pods/exec",
+        "pods/log",
+        "pods/proxy",
         "services",
+        "services/proxy",
         "services/status",
         "endpoints",
         "configmaps",
@@ -54,6 +58,30 @@ SERVED = {
     ("networking.k8s.io", "v1"): ["networkpolicies"],
     ("storage.k8s.io", "v1"): ["storageclasses"],
 }
+# Aggregated APIs the recording lacks (it had no metrics-server): their resource lists as
+# metrics-server v0.7 serves them.
+AGGREGATED_APIS = [
+    {
+        "group": "metrics.k8s.io",
+        "version": "v1beta1",
+        "resources": [
+            {
+                "kind": "NodeMetrics",
+                "name": "nodes",
+                "namespaced": False,
+                "singularName": "",
+                "verbs": ["get", "list"],
+            },
+            {
+                "kind": "PodMetrics",
+                "name": "pods",
+                "namespaced": True,
+                "singularName": "",
+                "verbs": ["get", "list"],
+            },
+        ],
+    }
+]
 PROTO_FILES = {
     "api": [
         "core/v1",
@@ -114,6 +142,7 @@ def discovery(reference: Path) -> dict:
         if missing:
             raise SystemExit(f"not in the recording: {sorted(missing)}")
         out["groupVersions"].append({"group": group, "version": version, "resources": kept})
+    out["groupVersions"].extend(AGGREGATED_APIS)
     return out
 
 
