@@ -221,6 +221,39 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    """``runbook sandbox``: the simulated cluster with real Prometheus and Alertmanager."""
+    from sre_runbooks.sandbox import control  # noqa: PLC0415  (only this command needs it)
+
+    state_dir = Path(args.state_dir) if args.state_dir else control.default_state_dir()
+    try:
+        if args.action == "up":
+            state = control.up(state_dir)
+        elif args.action == "down":
+            state = {"stopped": control.down(state_dir)}
+        elif args.action == "inject":
+            if not args.alert:
+                print("runbook: sandbox inject needs an ALERT", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            state = control.inject(state_dir, args.alert, args.system)
+        elif args.action == "clear":
+            state = control.clear(state_dir, args.alert, args.system)
+        else:
+            state = control.status(state_dir)
+    except control.SandboxError as error:
+        print(f"runbook: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json or args.action in {"inject", "clear"}:
+        print(json.dumps(state, indent=2))
+    elif args.action == "down":
+        print(f"stopped: {', '.join(state['stopped']) or 'nothing was running'}")
+    else:
+        print(f"sandbox      {'running' if state['running'] else 'stopped'}")
+        for key in ("kubeconfig", "prometheus_url", "alertmanager_url", "inventory"):
+            print(f"{key:16} {state.get(key) or '-'}")
+    return EXIT_OK if args.action != "status" or state.get("running") else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runbook", description="Run incident runbooks of the sre.runbooks collection."
@@ -271,6 +304,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     explain.set_defaults(handler=_explain)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="a simulated cluster with the seed systems, real Prometheus and Alertmanager",
+    )
+    sandbox.add_argument(
+        "action",
+        choices=["up", "down", "status", "inject", "clear"],
+        help="start, stop or show the sandbox; inject or clear a fault scenario",
+    )
+    sandbox.add_argument("alert", nargs="?", help="the alert whose fault to inject or clear")
+    sandbox.add_argument("--system", help="the system, for alert names several systems share")
+    sandbox.add_argument("--state-dir", help="where PIDs, configs and data live")
+    sandbox.add_argument("--json", action="store_true", help="print the state as JSON")
+    sandbox.set_defaults(handler=_sandbox)
     return parser
 
 

@@ -1,6 +1,6 @@
 """Failures as the real API server reports them: `Status` objects with code, reason and details.
 
-Message texts are copied from the recorded answers in /work/shared/k8s-reference/http, because
+Message texts are those of a real API server (recordings in tests/sandbox/reference/), because
 kubectl and the Ansible modules show them to users verbatim.
 """
 

@@ -2,7 +2,7 @@
 
 Defaults are the ones a real server fills in and that clients read back (kubectl describe,
 rollout history and the kubernetes.core modules compare against them), as seen in the recorded
-objects under /work/shared/k8s-reference/session.
+objects in tests/sandbox/reference/.
 """
 
 from __future__ import annotations

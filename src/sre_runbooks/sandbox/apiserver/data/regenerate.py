@@ -1,7 +1,7 @@
 """Rebuild discovery.json and protobuf.json (a development tool, not used at run time).
 
     python src/sre_runbooks/sandbox/apiserver/data/regenerate.py \\
-        --reference /work/shared/k8s-reference --api ~/src/k8s-api --apimachinery ~/src/apimachinery
+        --reference RECORDING_DIR --api ~/src/k8s-api --apimachinery ~/src/apimachinery
 
 `--reference` is the recording of a real API server (its discovery/ directory); `--api` and
 `--apimachinery` are checkouts of k8s.io/api and k8s.io/apimachinery, whose generated.proto files

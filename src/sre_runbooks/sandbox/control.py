@@ -1,0 +1,377 @@
+"""``runbook sandbox up|down|status|inject|clear``: the sandbox as background processes.
+
+``up`` starts three processes on 127.0.0.1, each in a session of its own, and records their
+PIDs in ``STATE_DIR/state.json``:
+
+1. ``python -m sre_runbooks.sandbox.serve``: the simulated API server, the seed systems, their
+   metrics and the fault control endpoint (one process);
+2. real Alertmanager;
+3. real Prometheus, scraping the simulator every second and evaluating the collection's
+   alerting rules with time compressed by ``COMPRESSION`` (see ``compress_rules``).
+
+``down`` stops exactly those PIDs (each checked against its command line first, so a reused PID
+is never signalled). ``up`` is idempotent: when everything recorded still runs, it returns the
+recorded state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sre_runbooks._version import COLLECTION_ROOT
+from sre_runbooks.monitoring.servers import (
+    AlertmanagerServer,
+    PrometheusServer,
+    pid_alive,
+    poll,
+    stop_pid,
+)
+
+STATE_FILE = "state.json"
+# Alert timing runs this many times faster than in production: `for: 2m` becomes 2s and a
+# `[5m]` window 5s. Windows keep at least 4 samples at the 1 s scrape interval. With these
+# numbers a fault fires within about 15 s and a cure resolves within about 15 s.
+COMPRESSION = 60
+MIN_WINDOW_SECONDS = 4
+SCRAPE_INTERVAL = "1s"
+INVENTORY_VARS = Path("inventories") / "sandbox" / "group_vars" / "all" / "sandbox.yml"
+APP_JOBS = (
+    "nimify-api",
+    "redis",
+    "triton-server",
+    "postgres",
+    "api-optimizer",
+    "api-gateway",
+    "bolt-app",
+)
+INFRA_JOBS = ("kube-state-metrics", "cadvisor", "node-exporter", "nvidia-gpu-exporter")
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start, is not running, or refused a request."""
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "sre-runbooks" / "sandbox"
+
+
+# -- rules with compressed time ------------------------------------------------------------------
+
+
+def _seconds(text: str) -> int:
+    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
+
+
+def _compress_window(match: re.Match[str]) -> str:
+    seconds = max(_seconds(match.group(1)) // COMPRESSION, MIN_WINDOW_SECONDS)
+    return f"[{seconds}s]"
+
+
+def compress_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One rule with ``for:`` and range windows divided by ``COMPRESSION``."""
+    new = dict(rule)
+    if "for" in new:
+        new["for"] = f"{max(_seconds(str(new['for'])) // COMPRESSION, 1)}s"
+    new["expr"] = re.sub(r"\[((?:\d+[smhd])+)\]", _compress_window, str(new["expr"]))
+    return new
+
+
+def compress_rules(sources: list[Path], target: Path) -> list[Path]:
+    """Write a time-compressed copy of each rule file into ``target``; return the copies."""
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sources:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        for group in data.get("groups", []):
+            group["rules"] = [compress_rule(r) for r in group.get("rules", [])]
+        out = target / source.name
+        # JSON is YAML; Prometheus reads it and no YAML emitter quirks get in the way.
+        out.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        written.append(out)
+    return written
+
+
+def default_rule_files() -> list[Path]:
+    return sorted((COLLECTION_ROOT / "prometheus" / "rules").glob("*.yml"))
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def _load(state_dir: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads((state_dir / STATE_FILE).read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (loopback)
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def status(state_dir: Path) -> dict[str, Any]:
+    """What runs, with the URLs and paths a client needs."""
+    state = _load(state_dir)
+    checks = {
+        "simulator": lambda e: f"{e['control_url']}/control/status",
+        "prometheus": lambda e: f"{e['url']}/-/ready",
+        "alertmanager": lambda e: f"{e['url']}/-/ready",
+    }
+    alive = {}
+    for name, probe in checks.items():
+        entry = state.get(name)
+        alive[name] = bool(
+            entry and pid_alive(int(entry["pid"]), entry["marker"]) and _answers(probe(entry))
+        )
+        if entry:
+            entry["running"] = alive[name]
+    return {
+        "running": bool(state) and all(alive.values()),
+        "state_dir": str(state_dir),
+        "kubeconfig": state.get("kubeconfig"),
+        "api_url": state.get("simulator", {}).get("api_url"),
+        "control_url": state.get("simulator", {}).get("control_url"),
+        "prometheus_url": state.get("prometheus", {}).get("url"),
+        "alertmanager_url": state.get("alertmanager", {}).get("url"),
+        "inventory": state.get("inventory"),
+        "inventory_vars": state.get("inventory_vars", []),
+        "compression": COMPRESSION,
+        "processes": {k: state[k] for k in checks if k in state},
+    }
+
+
+# -- up / down ---------------------------------------------------------------------------------
+
+
+def _start_simulator(state_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    info = state_dir / "serve.json"
+    info.unlink(missing_ok=True)
+    log = state_dir / "simulator.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sre_runbooks.sandbox.serve", "--state-dir", str(state_dir)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return process, info
+
+
+def _wait_simulator(process: subprocess.Popen[bytes], info: Path, log: Path) -> dict[str, Any]:
+    if not poll(lambda: info.exists() or process.poll() is not None, 30):
+        process.kill()
+        raise SandboxError(f"the simulator did not start within 30 s; see {log}")
+    if process.poll() is not None:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise SandboxError(f"the simulator exited with code {process.returncode}:\n{tail}")
+    try:
+        return dict(json.loads(info.read_text()))
+    except ValueError as error:
+        raise SandboxError(f"the simulator wrote an unreadable {info}: {error}") from error
+
+
+def _scrape_configs(control_url: str) -> list[dict[str, Any]]:
+    address = control_url.removeprefix("http://")
+    configs: list[dict[str, Any]] = [
+        {
+            "job_name": job,
+            "honor_labels": True,
+            "http_sd_configs": [{"url": f"{control_url}/sd/{job}", "refresh_interval": "1s"}],
+        }
+        for job in APP_JOBS
+    ]
+    configs += [
+        {
+            "job_name": job,
+            "honor_labels": True,
+            "metrics_path": f"/metrics/{job}",
+            "static_configs": [{"targets": [address]}],
+        }
+        for job in INFRA_JOBS
+    ]
+    return configs
+
+
+def _inventory_text(state_dir: Path, kubeconfig: str, prometheus: str, alertmanager: str) -> str:
+    values = {
+        "sre_runbooks_kubeconfig": kubeconfig,
+        "sre_runbooks_prometheus_url": prometheus,
+        "sre_runbooks_alertmanager_url": alertmanager,
+        "sre_runbooks_sandbox_state_dir": str(state_dir),
+        # The names kubernetes.core reads from the environment, for `environment:` blocks.
+        "sre_runbooks_k8s_auth_env": {"K8S_AUTH_KUBECONFIG": kubeconfig},
+    }
+    lines = ["---", "# Written by `runbook sandbox up` for the running sandbox; do not edit."]
+    lines += [f"{key}: {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _claimed_by_other(shared: Path, state_dir: Path) -> bool:
+    """Whether the collection's inventory vars describe another sandbox that still runs.
+
+    Several sandboxes may run at once (tests use their own state directories); the first one
+    keeps the collection's inventory until it stops, so a test run never redirects playbooks
+    away from a sandbox someone is using.
+    """
+    try:
+        owner = yaml.safe_load(shared.read_text()).get("sre_runbooks_sandbox_state_dir")
+    except (OSError, AttributeError, yaml.YAMLError):
+        return False
+    return bool(owner) and Path(owner) != state_dir and status(Path(owner))["running"]
+
+
+def _write_inventory(state_dir: Path, text: str) -> list[str]:
+    """Write the vars into the state dir's inventory and, when writable, the collection's."""
+    written = []
+    local = state_dir / "inventory"
+    (local / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
+    shutil.copy(COLLECTION_ROOT / "inventories" / "sandbox" / "hosts.yml", local / "hosts.yml")
+    (local / INVENTORY_VARS.relative_to("inventories/sandbox")).write_text(text)
+    written.append(str(local / "group_vars" / "all" / "sandbox.yml"))
+    shared = COLLECTION_ROOT / INVENTORY_VARS
+    if os.access(shared.parents[2], os.W_OK) and not _claimed_by_other(shared, state_dir):
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        shared.write_text(text)
+        written.append(str(shared))
+    return written
+
+
+def _record(state_dir: Path, state: dict[str, Any], name: str, server: Any) -> None:
+    """Record a started server at once, so that `down` finds it even if `up` is interrupted."""
+    state[name] = {**server.state(), "marker": str(server.workdir)}
+    (state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
+
+
+def up(state_dir: Path, rule_files: list[Path] | None = None) -> dict[str, Any]:
+    """Start the sandbox unless it already runs; return ``status()``."""
+    state_dir = state_dir.resolve()
+    current = status(state_dir)
+    if current["running"]:
+        return current
+    down(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    rules = compress_rules(rule_files or default_rule_files(), state_dir / "rules")
+    simulator, info_path = _start_simulator(state_dir)
+    state: dict[str, Any] = {
+        "simulator": {"pid": simulator.pid, "marker": str(state_dir)},
+        "kubeconfig": str(state_dir / "kubeconfig"),
+    }
+    (state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
+    started: list[Any] = []
+    try:
+        # Alertmanager starts while the simulator creates the cluster objects.
+        alertmanager = AlertmanagerServer(state_dir / "alertmanager").start()
+        started.append(alertmanager)
+        _record(state_dir, state, "alertmanager", alertmanager)
+        info = _wait_simulator(simulator, info_path, state_dir / "simulator.log")
+        prometheus = PrometheusServer(
+            state_dir / "prometheus",
+            rule_files=rules,
+            scrape_configs=_scrape_configs(info["control_url"]),
+            alertmanager_urls=[alertmanager.url],
+            scrape_interval=SCRAPE_INTERVAL,
+            evaluation_interval=SCRAPE_INTERVAL,
+            external_labels={"cluster": "sandbox"},
+        ).start()
+        started.append(prometheus)
+        _record(state_dir, state, "prometheus", prometheus)
+    except Exception:
+        for server in started:
+            server.stop()
+        stop_pid(simulator.pid, str(state_dir))
+        raise
+    simulator.returncode = 0  # it outlives this Popen on purpose; `down` stops it by PID
+    state["simulator"].update(info)
+    prometheus.detach()
+    alertmanager.detach()
+    text = _inventory_text(state_dir, state["kubeconfig"], prometheus.url, alertmanager.url)
+    state["inventory_vars"] = _write_inventory(state_dir, text)
+    state["inventory"] = str(state_dir / "inventory" / "hosts.yml")
+    (state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
+    return status(state_dir)
+
+
+def down(state_dir: Path) -> list[str]:
+    """Stop the recorded processes; remove what ``up`` wrote. Return the names stopped."""
+    state_dir = state_dir.resolve()
+    state = _load(state_dir)
+    stopped = [
+        name
+        for name in ("prometheus", "alertmanager", "simulator")
+        if name in state and stop_pid(int(state[name]["pid"]), state[name]["marker"])
+    ]
+    shared = COLLECTION_ROOT / INVENTORY_VARS
+    try:
+        if str(state_dir) in shared.read_text():
+            shared.unlink()
+    except OSError:
+        pass
+    for name in ("prometheus", "alertmanager", "rules", "inventory"):
+        shutil.rmtree(state_dir / name, ignore_errors=True)
+    for name in (STATE_FILE, "serve.json", "serve.json.partial", "kubeconfig", "simulator.log"):
+        (state_dir / name).unlink(missing_ok=True)
+    return stopped
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+def _control(state_dir: Path, action: str, request: dict[str, Any]) -> dict[str, Any]:
+    current = status(state_dir.resolve())
+    if not current["running"]:
+        raise SandboxError(f"the sandbox is not running (state directory {state_dir})")
+    data = json.dumps(request).encode()
+    req = urllib.request.Request(  # noqa: S310  (loopback URL from our own state file)
+        f"{current['control_url']}/control/{action}",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310  (loopback)
+            return dict(json.load(response))
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        raise SandboxError(f"{action} failed: {detail}") from error
+
+
+def inject(state_dir: Path, alert: str, system: str | None = None) -> dict[str, Any]:
+    """Inject the fault of ``alert`` (of ``system``) into the running sandbox."""
+    return _control(state_dir, "inject", {"alert": alert, "system": system})
+
+
+def clear(state_dir: Path, alert: str | None = None, system: str | None = None) -> dict[str, Any]:
+    """Clear one scenario's fault, or all of them, and restore every seed object."""
+    return _control(state_dir, "clear", {"alert": alert, "system": system})
+
+
+__all__ = [
+    "COMPRESSION",
+    "SandboxError",
+    "clear",
+    "compress_rules",
+    "default_state_dir",
+    "down",
+    "inject",
+    "status",
+    "up",
+]

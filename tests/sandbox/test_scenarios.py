@@ -1,0 +1,173 @@
+"""`runbook sandbox`: lifecycle, the seed systems in the cluster, and every fault scenario.
+
+Each scenario test injects a fault into one shared sandbox, waits until real Prometheus shows
+its alert firing, cures it the way an operator would (kubectl, never `sandbox clear`), and waits
+until the alert is gone. Deadlines are 60 s each; the sandbox compresses alert timing 60x.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scenario_helpers import CURES, alert_states, kubectl, runbook, state_pids, wait_until
+
+from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
+from sre_runbooks.sandbox.control import COMPRESSION, compress_rule
+from sre_runbooks.sandbox.workloads import SCENARIOS
+
+pytestmark = [pytest.mark.k8s, pytest.mark.integration]
+
+
+def _binaries_missing() -> str:
+    try:
+        find_binary("prometheus")
+        find_binary("alertmanager")
+    except MissingBinaryError as error:
+        return str(error)
+    return ""
+
+
+if _binaries_missing():
+    pytestmark.append(pytest.mark.skip(reason=_binaries_missing()))
+
+
+def _up(state_dir: Path) -> dict[str, Any]:
+    result = runbook("sandbox", "up", "--state-dir", str(state_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One running sandbox for the module; every fault is cleared between tests."""
+    state_dir = tmp_path_factory.mktemp("sandbox-state")
+    # The sandbox's processes outlive the command that started them, by design. A test run
+    # stopped with SIGTERM (e.g. by `timeout`) would skip this fixture's teardown and leave them
+    # running, so SIGTERM is turned into KeyboardInterrupt, which pytest tears down after.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        state = _up(state_dir)
+        state["state_dir_path"] = state_dir
+        yield state
+    finally:
+        runbook("sandbox", "down", "--state-dir", str(state_dir))
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_up_creates_every_seed_system(sandbox: dict[str, Any]) -> None:
+    assert sandbox["running"]
+    result = kubectl(sandbox["kubeconfig"], "get", "deploy,sts,ds", "-A", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    names = set(result.stdout.split())
+    for expected in (
+        "deployment.apps/nimify-api",
+        "deployment.apps/triton-server",
+        "deployment.apps/redis",
+        "statefulset.apps/postgres",
+        "deployment.apps/api-optimizer",
+        "deployment.apps/api-optimizer-blue",
+        "deployment.apps/api-optimizer-green",
+        "deployment.apps/api-gateway",
+        "deployment.apps/bolt-app",
+        "daemonset.apps/nvidia-device-plugin-daemonset",
+    ):
+        assert expected in names
+    pvc = kubectl(sandbox["kubeconfig"], "get", "pvc", "postgres-storage", "-n", "database")
+    assert pvc.returncode == 0, pvc.stderr
+
+
+def test_status_json_names_everything_a_playbook_needs(sandbox: dict[str, Any]) -> None:
+    result = runbook("sandbox", "status", "--json", "--state-dir", str(sandbox["state_dir_path"]))
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    for key in ("kubeconfig", "prometheus_url", "alertmanager_url", "inventory", "running"):
+        assert key in status
+    assert status["running"] is True
+    assert all(
+        url.startswith("http://127.0.0.1:")
+        for url in (status["prometheus_url"], status["alertmanager_url"])
+    )
+    vars_text = Path(status["inventory_vars"][0]).read_text()
+    assert f'sre_runbooks_kubeconfig: "{status["kubeconfig"]}"' in vars_text
+
+
+def test_up_twice_is_idempotent_and_down_stops_all(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    try:
+        _up_twice_then_down(state_dir)
+    finally:
+        runbook("sandbox", "down", "--state-dir", str(state_dir))
+
+
+def _up_twice_then_down(state_dir: Path) -> None:
+    first = _up(state_dir)
+    pids = state_pids(state_dir)
+    second = _up(state_dir)
+    assert state_pids(state_dir) == pids
+    assert second["prometheus_url"] == first["prometheus_url"]
+    result = runbook("sandbox", "down", "--state-dir", str(state_dir))
+    assert result.returncode == 0, result.stderr
+    for pid in pids.values():
+        assert not Path(f"/proc/{pid}").exists() or b"Z" in Path(f"/proc/{pid}/stat").read_bytes()
+    status = runbook("sandbox", "status", "--state-dir", str(state_dir))
+    assert status.returncode == 1
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_fault_fires_and_operator_cure_clears_it(sandbox: dict[str, Any], key: str) -> None:
+    state_dir = str(sandbox["state_dir_path"])
+    alert, system = key.split("/")
+    prometheus = sandbox["prometheus_url"]
+    try:
+        injected = runbook("sandbox", "inject", alert, "--system", system, "--state-dir", state_dir)
+        assert injected.returncode == 0, injected.stderr
+        assert wait_until(lambda: "firing" in alert_states(prometheus, alert, system)), (
+            f"{key} did not fire within 60 s"
+        )
+        for argv in CURES[key]:
+            result = kubectl(sandbox["kubeconfig"], *argv)
+            assert result.returncode == 0, f"{argv}: {result.stderr}"
+        assert wait_until(lambda: not alert_states(prometheus, alert, system)), (
+            f"{key} was still active 60 s after the cure"
+        )
+    finally:
+        runbook("sandbox", "clear", "--state-dir", state_dir)
+
+
+def test_every_scenario_has_a_cure() -> None:
+    assert set(CURES) == set(SCENARIOS)
+
+
+def test_rules_are_compressed_sixty_times() -> None:
+    rule = {"alert": "X", "expr": "rate(a[5m]) / rate(b[15m]) + rate(c[1m])", "for": "2m"}
+    assert compress_rule(rule) == {
+        "alert": "X",
+        "expr": "rate(a[5s]) / rate(b[15s]) + rate(c[4s])",
+        "for": "2s",
+    }
+    assert COMPRESSION == 60
+
+
+def test_diagnostic_commands_answer_like_the_containers(sandbox: dict[str, Any]) -> None:
+    config = sandbox["kubeconfig"]
+    df = kubectl(config, "exec", "deploy/nimify-api", "-n", "nimify-system", "--", "df", "-h")
+    assert df.returncode == 0, df.stderr
+    assert "/data" in df.stdout
+    missing = kubectl(config, "exec", "deploy/redis", "-n", "nimify-system", "--", "nope")
+    assert missing.returncode == 127
+    assert "command not found" in missing.stderr
+    logs = kubectl(config, "logs", "deploy/triton-server", "-n", "triton-system")
+    assert "inference time" in logs.stdout
+    redis = kubectl(
+        config, "exec", "deploy/redis", "-n", "nimify-system", "--", "redis-cli", "info", "stats"
+    )
+    assert "keyspace_hits:" in redis.stdout
