@@ -61,11 +61,13 @@ rules: setup ## promtool check and unit tests of the alerting rules
 unit: setup ## unit tests
 	$(PY) -m pytest -q tests/unit
 
+# Integration and sandbox tests mostly wait on servers, so they run in parallel workers, each
+# with its own servers.
 integration: setup ## integration tests on real Prometheus and Alertmanager
-	$(PY) -m pytest -q tests/integration
+	$(PY) -m pytest -q -n 2 tests/integration
 
 k8s: setup ## Kubernetes-facing tests on the sandbox (or SRE_RUNBOOKS_TEST_KUBECONFIG's cluster)
-	$(PY) -m pytest -q tests/sandbox
+	$(PY) -m pytest -q -n 4 tests/sandbox
 
 sanity: setup ## ansible-test sanity on a copy of the collection
 	tools/run-sanity
