@@ -30,9 +30,7 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
-@pytest.fixture(scope="module")
-def api_client(kubeconfig: str) -> Iterator[Any]:
-    """A `kubernetes` ApiClient for the cluster."""
+def _api_client(kubeconfig: str) -> Iterator[Any]:
     from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
 
     client = config.new_client_from_config(config_file=kubeconfig)
@@ -40,9 +38,7 @@ def api_client(kubeconfig: str) -> Iterator[Any]:
     client.close()
 
 
-@pytest.fixture(scope="module")
-def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace for the test module, deleted afterwards."""
+def _module_namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     from kubernetes import client  # noqa: PLC0415
 
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
@@ -51,6 +47,18 @@ def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     core.create_namespace({"metadata": {"name": name}})
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def api_client(kubeconfig: str) -> Iterator[Any]:
+    """A `kubernetes` ApiClient for the cluster."""
+    yield from _api_client(kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for the test module, deleted afterwards."""
+    yield from _module_namespace(api_client, request)
 
 
 @pytest.fixture(scope="session")
@@ -74,21 +82,10 @@ def workloads_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 @pytest.fixture(scope="module")
 def workloads_client(workloads_kubeconfig: str) -> Iterator[Any]:
     """A `kubernetes` ApiClient for the simulator with the test workloads."""
-    from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
-
-    client = config.new_client_from_config(config_file=workloads_kubeconfig)
-    yield client
-    client.close()
+    yield from _api_client(workloads_kubeconfig)
 
 
 @pytest.fixture(scope="module")
 def workloads_namespace(workloads_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace on the simulator with the test workloads, deleted afterwards."""
-    from kubernetes import client  # noqa: PLC0415
-
-    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
-    name = f"sbx-{module[:30]}-{secrets.token_hex(3)}"
-    core = client.CoreV1Api(workloads_client)
-    core.create_namespace({"metadata": {"name": name}})
-    yield name
-    core.delete_namespace(name)
+    yield from _module_namespace(workloads_client, request)

@@ -107,3 +107,24 @@ def restart_count(kubeconfig: str, namespace: str, name: str) -> int:
     pod = kubectl_json(kubeconfig, "get", "pod", name, "-n", namespace)
     statuses = pod["status"].get("containerStatuses") or [{}]
     return int(statuses[0].get("restartCount", 0))
+
+
+def rolled_out_deployment(
+    kubeconfig: str,
+    namespace: str,
+    name: str,
+    *,
+    image: str = "nginx:1.25",
+    replicas: int = 1,
+    port: int | None = None,
+) -> str:
+    """`kubectl create deployment` and wait until it has rolled out; with `port`, also expose it
+    as a Service of the same name. Returns the name."""
+    options = [f"--image={image}", f"--replicas={replicas}"]
+    if port is not None:
+        options.append(f"--port={port}")
+    kubectl(kubeconfig, "-n", namespace, "create", "deployment", name, *options)
+    kubectl(kubeconfig, "-n", namespace, "rollout", "status", f"deploy/{name}", "--timeout=60s")
+    if port is not None:
+        kubectl(kubeconfig, "-n", namespace, "expose", f"deploy/{name}", f"--port={port}")
+    return name

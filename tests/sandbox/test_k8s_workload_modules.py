@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import kubectl, kubectl_json, wait_for
+from sandbox_helpers import kubectl, kubectl_json, rolled_out_deployment, wait_for
 
 pytestmark = pytest.mark.k8s
 
@@ -17,20 +17,7 @@ Module = Callable[..., dict[str, Any]]
 @pytest.fixture(scope="module")
 def api(kubeconfig: str, namespace: str) -> str:
     """A Deployment 'api' (2 replicas) with a Service in front of it."""
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "deployment",
-        "api",
-        "--image=nginx:1.25",
-        "--replicas=2",
-        "--port=80",
-    )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "deploy/api", "--timeout=60s")
-    kubectl(kubeconfig, "-n", namespace, "expose", "deploy/api", "--port=80")
-    return "api"
+    return rolled_out_deployment(kubeconfig, namespace, "api", replicas=2, port=80)
 
 
 @pytest.fixture(scope="module")
@@ -204,18 +191,7 @@ def test_service_request_returns_health_json_through_the_proxy(
     kubeconfig, namespace, workloads_client = fake
     if not _served(workloads_client, "/api/v1", "services/proxy"):
         pytest.skip("the API server does not serve services/proxy")
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "deployment",
-        "health",
-        "--image=nginx:1.27",
-        "--port=8000",
-    )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "deploy/health", "--timeout=60s")
-    kubectl(kubeconfig, "-n", namespace, "expose", "deploy/health", "--port=8000")
+    rolled_out_deployment(kubeconfig, namespace, "health", image="nginx:1.27", port=8000)
     args = {"kubeconfig": kubeconfig, "namespace": namespace, "name": "health", "port": "8000"}
     result = ansible_module("sre.runbooks.k8s_service_request", {**args, "path": "/health"})
     assert not result.get("failed"), result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sandbox_helpers import kubectl, kubectl_json, wait_for
+from sandbox_helpers import kubectl, kubectl_json, rolled_out_deployment, wait_for
 
 pytestmark = [
     pytest.mark.k8s,
@@ -27,17 +27,7 @@ def _pods(kubeconfig: str, namespace: str) -> list[dict]:
 def test_drain_moves_pods_off_a_cordoned_node(kubeconfig: str, namespace: str) -> None:
     nodes = [n["metadata"]["name"] for n in kubectl_json(kubeconfig, "get", "nodes")["items"]]
     target = nodes[0]
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "deployment",
-        "spread",
-        "--image=nginx:1.25",
-        "--replicas=4",
-    )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "deploy/spread", "--timeout=60s")
+    rolled_out_deployment(kubeconfig, namespace, "spread", replicas=4)
     assert target in {p["spec"]["nodeName"] for p in _pods(kubeconfig, namespace)}
     try:
         drained = kubectl(

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sandbox_helpers import kubectl, kubectl_json, reference, wait_for
+from sandbox_helpers import kubectl, kubectl_json, reference, rolled_out_deployment, wait_for
 
 pytestmark = pytest.mark.k8s
 
@@ -115,17 +115,7 @@ def test_deleted_pod_is_replaced_and_pods_run(
     from kubernetes import client  # noqa: PLC0415
 
     core = client.CoreV1Api(api_client)
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "deployment",
-        "heal",
-        "--image=nginx:1.25",
-        "--replicas=2",
-    )
-    _rollout_status(kubeconfig, namespace, "deploy/heal")
+    rolled_out_deployment(kubeconfig, namespace, "heal", replicas=2)
     pods = core.list_namespaced_pod(namespace, label_selector="app=heal").items
     assert len(pods) == 2
     printed = kubectl(kubeconfig, "-n", namespace, "get", "pods", "-l", "app=heal").stdout
@@ -223,17 +213,7 @@ def test_delete_deployment_removes_its_replicasets_and_pods(
 
 
 def test_rolling_update_steps_within_max_surge(kubeconfig: str, namespace: str) -> None:
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "deployment",
-        "steps",
-        "--image=nginx:1.25",
-        "--replicas=2",
-    )
-    _rollout_status(kubeconfig, namespace, "deploy/steps")
+    rolled_out_deployment(kubeconfig, namespace, "steps", replicas=2)
     (old,) = _replicasets(kubeconfig, namespace, "steps")
     kubectl(kubeconfig, "-n", namespace, "set", "image", "deploy/steps", "nginx=nginx:1.27")
     _rollout_status(kubeconfig, namespace, "deploy/steps")
