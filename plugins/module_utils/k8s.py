@@ -101,6 +101,16 @@ RESOURCES = {
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
+
+def workload_argument_spec():
+    """The options naming one workload (documented by the sre.runbooks.k8s_workload fragment)."""
+    return dict(
+        kind=dict(type="str", default="Deployment", choices=list(WORKLOAD_KINDS)),
+        name=dict(type="str", required=True),
+        namespace=dict(type="str", required=True),
+    )
+
+
 PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
     "merge": "application/merge-patch+json",

@@ -23,19 +23,6 @@ description:
   - kubernetes.core's M(kubernetes.core.k8s) can patch a container only by sending the path of
     the whole container list, and compares quantities as strings.
 options:
-  kind:
-    description: Kind of the workload.
-    type: str
-    choices: [Deployment, StatefulSet, DaemonSet]
-    default: Deployment
-  name:
-    description: Name of the workload.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the workload.
-    type: str
-    required: true
   container:
     description: Name of the container in the pod template.
     type: str
@@ -89,6 +76,7 @@ options:
       - Annotations of the pod template to set; a value of V(null) removes one.
     type: dict
 extends_documentation_fragment:
+  - sre.runbooks.k8s_workload
   - sre.runbooks.k8s_auth
   - sre.runbooks.attributes
   - sre.runbooks.attributes.K8S_GROUP
@@ -151,12 +139,14 @@ patch:
 from ansible_collections.sre.runbooks.plugins.module_utils._k8s_container import (
     run_container_patch,
 )
-from ansible_collections.sre.runbooks.plugins.module_utils.k8s import K8sError, K8sModule
+from ansible_collections.sre.runbooks.plugins.module_utils.k8s import (
+    K8sError,
+    K8sModule,
+    workload_argument_spec,
+)
 
 ARGUMENT_SPEC = dict(
-    kind=dict(type="str", default="Deployment", choices=["Deployment", "StatefulSet", "DaemonSet"]),
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
+    workload_argument_spec(),
     container=dict(type="str", required=True),
     resources=dict(type="dict", options=dict(requests=dict(type="dict"), limits=dict(type="dict"))),
     env=dict(

@@ -22,19 +22,6 @@ description:
   - kubernetes.core has no rollout status, history or restart (its issue 567), and its
     M(kubernetes.core.k8s_rollback) knows neither StatefulSets nor revision numbers.
 options:
-  kind:
-    description: Kind of the workload.
-    type: str
-    choices: [Deployment, StatefulSet, DaemonSet]
-    default: Deployment
-  name:
-    description: Name of the workload.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the workload.
-    type: str
-    required: true
   action:
     description:
       - V(status) reports the rollout's progress (with O(wait), waits for it to finish).
@@ -68,6 +55,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
+  - sre.runbooks.k8s_workload
   - sre.runbooks.k8s_auth
   - sre.runbooks.attributes
   - sre.runbooks.attributes.K8S_GROUP
@@ -208,12 +196,14 @@ history:
 """
 
 from ansible_collections.sre.runbooks.plugins.module_utils._k8s_rollout import run_rollout
-from ansible_collections.sre.runbooks.plugins.module_utils.k8s import K8sError, K8sModule
+from ansible_collections.sre.runbooks.plugins.module_utils.k8s import (
+    K8sError,
+    K8sModule,
+    workload_argument_spec,
+)
 
 ARGUMENT_SPEC = dict(
-    kind=dict(type="str", default="Deployment", choices=["Deployment", "StatefulSet", "DaemonSet"]),
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
+    workload_argument_spec(),
     action=dict(
         type="str",
         default="status",
