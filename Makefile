@@ -85,6 +85,8 @@ install: build ## install the tarball into ~/.ansible/collections
 clean: ## remove build output (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache $(DEV_COLLECTIONS)
 
-demo: setup ## start Prometheus and Alertmanager with the collection's rules and show what they know
-	$(BIN)/runbook monitoring up
-	$(BIN)/runbook monitoring alerts
+demo: setup ## sandbox up, fire HighErrorRate, remediate it with the collection's modules, report
+	$(BIN)/runbook sandbox up
+	$(BIN)/runbook sandbox inject HighErrorRate
+	$(BIN)/ansible-playbook -i inventories/sandbox playbooks/drill_high_error_rate.yml
+	@echo "The sandbox keeps running: 'runbook sandbox status', 'runbook sandbox down'."

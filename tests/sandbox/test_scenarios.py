@@ -171,3 +171,21 @@ def test_diagnostic_commands_answer_like_the_containers(sandbox: dict[str, Any])
         config, "exec", "deploy/redis", "-n", "nimify-system", "--", "redis-cli", "info", "stats"
     )
     assert "keyspace_hits:" in redis.stdout
+
+
+def test_drill_playbook_remediates_high_error_rate_with_the_collection_modules(
+    sandbox: dict[str, Any], ansible_cli: Any
+) -> None:
+    state_dir = str(sandbox["state_dir_path"])
+    assert runbook("sandbox", "inject", "HighErrorRate", "--state-dir", state_dir).returncode == 0
+    playbook = Path(__file__).resolve().parents[2] / "playbooks" / "drill_high_error_rate.yml"
+    completed = ansible_cli("ansible-playbook", "-i", sandbox["inventory"], str(playbook))
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr
+    verified = [line for line in completed.stdout.splitlines() if "verified:" in line]
+    assert len(verified) == 1, completed.stdout
+    assert float(verified[0].rsplit("now ", 1)[1].rstrip('",')) == 0.0, verified
+    assert alert_states(sandbox["prometheus_url"], "HighErrorRate", "nimify") == set()
+    history = kubectl(
+        sandbox["kubeconfig"], "-n", "nimify-system", "rollout", "history", "deploy/nimify-api"
+    )
+    assert len(history.stdout.strip().splitlines()) >= 4  # header + the bad rollout + the undo
