@@ -20,7 +20,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlencode
+from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
@@ -34,7 +34,8 @@ def connection_argument_spec(env_prefix):
         token=dict(type="str", no_log=True, fallback=(env_fallback, [env_prefix + "_TOKEN"])),
         username=dict(type="str", fallback=(env_fallback, [env_prefix + "_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, [env_prefix + "_PASSWORD"])),
-        headers=dict(type="dict", default={}),
+        # Headers often carry credentials (Authorization, API keys): never logged.
+        headers=dict(type="dict", default={}, no_log=True),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         client_cert=dict(type="path"),
@@ -46,6 +47,14 @@ def connection_argument_spec(env_prefix):
 
 
 CONNECTION_OPTIONS = tuple(connection_argument_spec("X"))
+
+
+def redact_url(url):
+    """The URL as messages may show it: no query string (it may hold a query or a secret) and no
+    ``user:password@`` credentials."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class APIError(Exception):
@@ -173,7 +182,7 @@ class APIClient:
 
     def _send(self, method, url, action, *, data, headers, timeout):
         """One HTTP exchange; every failure becomes an APIError (status None: no answer)."""
-        shown_url = url.split("?", 1)[0]  # the query string may hold a PromQL query or a secret
+        shown_url = redact_url(url)
         try:
             response = open_url(
                 url,

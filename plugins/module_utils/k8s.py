@@ -30,12 +30,16 @@ try:
     from kubernetes.config import incluster_config, kube_config
     from kubernetes.config.config_exception import ConfigException
     from urllib3 import HTTPHeaderDict
+    from yaml import YAMLError  # the kubeconfig parser's errors
 except ImportError:
     K8S_IMPORT_ERROR = traceback.format_exc()
     ApiClient = Configuration = incluster_config = kube_config = HTTPHeaderDict = None
 
     class ConfigException(Exception):  # type: ignore[no-redef]
         """Stands in for kubernetes' ConfigException when the library is missing."""
+
+    class YAMLError(Exception):  # type: ignore[no-redef]
+        """Stands in for PyYAML's error when the library is missing."""
 
 
 def _comma_list_fallback(*names):
@@ -390,7 +394,7 @@ def client_from_options(params, timeout=30.0):
         return _POOL[key]
     try:
         configuration = _configuration(params)
-    except (ConfigException, OSError, TypeError, ValueError) as error:
+    except (ConfigException, OSError, TypeError, ValueError, YAMLError) as error:
         raise K8sError("load", "the Kubernetes configuration", message=to_native(error)) from None
     api_client = ApiClient(configuration)
     if params.get("impersonate_user"):
@@ -410,6 +414,7 @@ SECRET_KUBECONFIG_KEYS = frozenset(
         "access-token",
         "refresh-token",
         "id-token",
+        "client-secret",
         "secret",
     ]
 )

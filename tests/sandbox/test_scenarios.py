@@ -17,6 +17,7 @@ import pytest
 from scenario_helpers import CURES, alert_states, kubectl, runbook, state_pids, wait_until
 
 from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
+from sre_runbooks.monitoring.servers import pid_alive
 from sre_runbooks.sandbox.control import COMPRESSION, compress_rule
 from sre_runbooks.sandbox.workloads import SCENARIOS
 
@@ -117,7 +118,7 @@ def _up_twice_then_down(state_dir: Path) -> None:
     result = runbook("sandbox", "down", "--state-dir", str(state_dir))
     assert result.returncode == 0, result.stderr
     for pid in pids.values():
-        assert not Path(f"/proc/{pid}").exists() or b"Z" in Path(f"/proc/{pid}/stat").read_bytes()
+        assert not pid_alive(pid), pid
     status = runbook("sandbox", "status", "--state-dir", str(state_dir))
     assert status.returncode == 1
 

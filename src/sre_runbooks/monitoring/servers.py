@@ -56,9 +56,9 @@ def pid_alive(pid: int, marker: str = "") -> bool:
     """
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
         return False
-    status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     if status and status[0] == "Z":
         return False
     return marker in cmdline

@@ -520,3 +520,10 @@ def test_secrets_of_an_inline_kubeconfig_are_found_for_no_log():
         "clusters": [{"name": "c", "cluster": {"server": "https://k"}}],
     }
     assert k8s.kubeconfig_secrets(kubeconfig) == {"t0k3n", "S0VZ", "r3fr3sh"}
+
+
+def test_a_malformed_kubeconfig_fails_with_a_message_not_a_traceback(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nclusters: [unclosed\n")
+    with pytest.raises(k8s.K8sError, match="Failed to load the Kubernetes configuration"):
+        k8s.client_from_options({"kubeconfig": str(kubeconfig)})
