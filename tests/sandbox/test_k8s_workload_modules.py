@@ -24,14 +24,13 @@ def api(kubeconfig: str, namespace: str) -> str:
 def fake(request: pytest.FixtureRequest) -> tuple[str, str, Any]:
     """(kubeconfig, namespace, ApiClient) of the simulator whose pods run the test workloads
     (crash loops, /health, logs, metrics); skips where conftest does not provide it."""
-    try:
-        return (
-            request.getfixturevalue("workloads_kubeconfig"),
-            request.getfixturevalue("workloads_namespace"),
-            request.getfixturevalue("workloads_client"),
-        )
-    except pytest.FixtureLookupError:
-        pytest.skip("no simulator with test workloads (workloads_kubeconfig fixture)")
+    # The fixtures skip on a real cluster (SRE_RUNBOOKS_TEST_KUBECONFIG); the simulator serves
+    # logs, metrics and the proxy, so below their absence is a failure, not a skip.
+    return (
+        request.getfixturevalue("workloads_kubeconfig"),
+        request.getfixturevalue("workloads_namespace"),
+        request.getfixturevalue("workloads_client"),
+    )
 
 
 def _served(api_client: Any, path: str, resource: str) -> bool:
@@ -65,7 +64,7 @@ def test_diagnose_reports_pods_events_history_and_missing_pieces(
     assert result["workload"]["rollout_done"] is True
     assert result["history"]["current_revision"] == 1
     assert result["history"]["newest_images"] == ["nginx:1.25"]
-    assert result["history"]["newest_age_seconds"] >= 0
+    assert 0 <= result["history"]["newest_age_seconds"] < 600
     reasons = {e["reason"] for e in result["events"]}
     assert "ScalingReplicaSet" in reasons, result["events"]
     times = [e["time"] for e in result["events"]]
@@ -106,7 +105,7 @@ CRASHING = {
 def test_diagnose_of_a_crash_looping_oom_killed_deployment(
     ansible_module: Module, fake: tuple[str, str, Any]
 ) -> None:
-    kubeconfig, namespace, workloads_client = fake
+    kubeconfig, namespace, _ = fake
     kubectl(kubeconfig, "-n", namespace, "apply", "-f", "-", stdin=json.dumps(CRASHING))
     wait_for(
         lambda: all(
@@ -140,12 +139,10 @@ def test_diagnose_of_a_crash_looping_oom_killed_deployment(
     assert container["last_state"]["reason"] == "OOMKilled"
     assert container["last_state"]["exit_code"] == 137
     assert container["limits"] == {"memory": "256Mi"}
-    if _served(workloads_client, "/apis/metrics.k8s.io/v1beta1", "pods"):
-        pod = result["pods"][0]["name"]
-        assert set(result["metrics"][pod]) == {"app"}, result["metrics"]
-    if _served(workloads_client, "/api/v1", "pods/log"):
-        assert result["logs"]["counts"] == {"line": 10, "ERROR": 0}, result["logs"]
-        assert result["missing"] == []
+    pod = result["pods"][0]["name"]
+    assert set(result["metrics"][pod]) == {"app"}, result["metrics"]
+    assert result["logs"]["counts"] == {"line": 10, "ERROR": 0}, result["logs"]
+    assert result["missing"] == []
 
 
 def test_container_patch_is_idempotent_and_check_mode_changes_nothing(
@@ -188,9 +185,7 @@ def test_container_patch_is_idempotent_and_check_mode_changes_nothing(
 def test_service_request_returns_health_json_through_the_proxy(
     ansible_module: Module, fake: tuple[str, str, Any]
 ) -> None:
-    kubeconfig, namespace, workloads_client = fake
-    if not _served(workloads_client, "/api/v1", "services/proxy"):
-        pytest.skip("the API server does not serve services/proxy")
+    kubeconfig, namespace, _ = fake
     rolled_out_deployment(kubeconfig, namespace, "health", image="nginx:1.27", port=8000)
     args = {"kubeconfig": kubeconfig, "namespace": namespace, "name": "health", "port": "8000"}
     result = ansible_module("sre.runbooks.k8s_service_request", {**args, "path": "/health"})
