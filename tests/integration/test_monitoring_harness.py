@@ -105,7 +105,9 @@ def test_rule_fires_and_reaches_alertmanager(
 def test_stop_ends_the_process_by_pid(tmp_path):
     server = AlertmanagerServer(tmp_path / "am").start()
     pid = server.pid
-    assert pid_alive(pid, str(tmp_path))
+    assert pid_alive(pid, str(tmp_path), started=server.state()["started"])
+    # Same PID and marker but another start time: a process that reused the PID, not ours.
+    assert not pid_alive(pid, str(tmp_path), started=server.state()["started"] + 1)
     server.stop()
     assert not pid_alive(pid, str(tmp_path))
 

@@ -51,7 +51,7 @@ def status(state_dir: Path) -> dict[str, Any]:
     for server in ("prometheus", "alertmanager"):
         entry = state.get(server)
         if entry:
-            alive = pid_alive(int(entry["pid"]), entry["workdir"])
+            alive = pid_alive(int(entry["pid"]), entry["workdir"], entry.get("started"))
             entry["running"] = alive and _ready(entry["url"])
     state["running"] = bool(state) and all(
         state.get(s, {}).get("running") for s in ("prometheus", "alertmanager")
@@ -103,7 +103,10 @@ def down(state_dir: Path) -> list[str]:
     stopped = [
         name
         for name in ("prometheus", "alertmanager")
-        if name in state and stop_pid(int(state[name]["pid"]), state[name]["workdir"])
+        if name in state
+        and stop_pid(
+            int(state[name]["pid"]), state[name]["workdir"], started=state[name].get("started")
+        )
     ]
     if state_dir.is_dir():
         shutil.rmtree(state_dir)

@@ -49,29 +49,42 @@ def poll(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> b
         time.sleep(interval)
 
 
-def pid_alive(pid: int, marker: str = "") -> bool:
-    """Whether ``pid`` runs and, when given, has ``marker`` in its command line.
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat field 22), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+    return int(fields[19])
 
-    The marker guards against signalling a process that reused the PID of one we started.
+
+def pid_alive(pid: int, marker: str = "", started: int | None = None) -> bool:
+    """Whether ``pid`` runs, has ``marker`` in its command line and, when ``started`` is given,
+    is the process that started then.
+
+    Marker and start time guard against signalling a process that reused the PID of one we
+    started (a `tail -f` of its log would have the marker in its command line, not its start).
     """
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
         return False
-    if status and status[0] == "Z":
+    if not status or status[0] == "Z":
+        return False
+    if started is not None and int(status[19]) != started:
         return False
     return marker in cmdline
 
 
-def stop_pid(pid: int, marker: str, timeout: float = 10.0) -> bool:
+def stop_pid(pid: int, marker: str, timeout: float = 10.0, started: int | None = None) -> bool:
     """SIGTERM ``pid`` if it is ours, SIGKILL it after ``timeout``; True when it was running."""
-    if not pid_alive(pid, marker):
+    if not pid_alive(pid, marker, started):
         return False
     os.kill(pid, signal.SIGTERM)
-    if not poll(lambda: not pid_alive(pid, marker), timeout):
+    if not poll(lambda: not pid_alive(pid, marker, started), timeout):
         os.kill(pid, signal.SIGKILL)
-        poll(lambda: not pid_alive(pid, marker), timeout)
+        poll(lambda: not pid_alive(pid, marker, started), timeout)
     return True
 
 
@@ -181,6 +194,7 @@ class Server:
     def state(self) -> dict[str, Any]:
         return {
             "pid": self.pid,
+            "started": process_start(self.pid) if self.pid else None,
             "port": self.port,
             "url": self.url,
             "workdir": str(self.workdir),

@@ -35,6 +35,7 @@ from sre_runbooks.monitoring.servers import (
     PrometheusServer,
     pid_alive,
     poll,
+    process_start,
     stop_pid,
 )
 
@@ -139,7 +140,9 @@ def status(state_dir: Path) -> dict[str, Any]:
     for name, probe in checks.items():
         entry = state.get(name)
         alive[name] = bool(
-            entry and pid_alive(int(entry["pid"]), entry["marker"]) and _answers(probe(entry))
+            entry
+            and pid_alive(int(entry["pid"]), entry["marker"], entry.get("started"))
+            and _answers(probe(entry))
         )
         if entry:
             entry["running"] = alive[name]
@@ -272,7 +275,11 @@ def up(state_dir: Path, rule_files: list[Path] | None = None) -> dict[str, Any]:
     rules = compress_rules(rule_files or default_rule_files(), state_dir / "rules")
     simulator, info_path = _start_simulator(state_dir)
     state: dict[str, Any] = {
-        "simulator": {"pid": simulator.pid, "marker": str(state_dir)},
+        "simulator": {
+            "pid": simulator.pid,
+            "marker": str(state_dir),
+            "started": process_start(simulator.pid),
+        },
         "kubeconfig": str(state_dir / "kubeconfig"),
     }
     (state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
@@ -317,7 +324,10 @@ def down(state_dir: Path) -> list[str]:
     stopped = [
         name
         for name in ("prometheus", "alertmanager", "simulator")
-        if name in state and stop_pid(int(state[name]["pid"]), state[name]["marker"])
+        if name in state
+        and stop_pid(
+            int(state[name]["pid"]), state[name]["marker"], started=state[name].get("started")
+        )
     ]
     shared = COLLECTION_ROOT / INVENTORY_VARS
     try:
