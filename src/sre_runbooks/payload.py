@@ -1,8 +1,9 @@
 """Untrusted input: Alertmanager webhook payloads, Kubernetes names and ``-e`` extra variables.
 
 Everything here only validates and returns data. Values are never interpolated into a shell
-command line or a template: they reach Ansible as extra variables and the Kubernetes API as
-request fields.
+command line. Ansible templates the strings it is given as extra variables, so whoever hands
+these values to a playbook must mark them unsafe (``!unsafe`` / ``AnsibleUnsafeText``): an
+annotation such as ``{{ lookup('pipe', ...) }}`` must stay text.
 """
 
 import hashlib
