@@ -482,7 +482,12 @@ def run_rollout(client, params, check_mode=False):
             # The controller gives the new template the next revision number.
             result["revision_after"] = (history[-1]["revision"] + 1) if history else 1
             if not check_mode:
-                after = _wait_observed(client, kind, namespace, name)
-                history_after, _items = read_history(client, after)
+                try:
+                    after = _wait_observed(client, kind, namespace, name)
+                    history_after, _items = read_history(client, after)
+                except K8sError as error:
+                    # The patch was applied: a failed read-back must still report the change.
+                    error.result = result
+                    raise
                 result["revision_after"] = current_revision(after, history_after)
     return result, dict(before=template_diff_view(obj), after=template_diff_view(after))

@@ -655,7 +655,13 @@ def ensure_silence_present(client, params, check_mode=False, now=None):
             # Alertmanager replaced the silence instead of updating it (see the module docs).
             result["previous_silence_id"] = silence_id
         result["silence_id"] = new_id
-        after = client.get_silence(new_id) or dict(after, id=new_id)
+        try:
+            after = client.get_silence(new_id) or dict(after, id=new_id)
+        except APIError as error:
+            # The silence was written: a failed read-back must still say so, with its ID.
+            result["silence"] = silence_view(dict(after, id=new_id))
+            error.result = result
+            raise
         result["silence"] = silence_view(after)
     return result, dict(before=silence_diff_view(before), after=silence_diff_view(after))
 

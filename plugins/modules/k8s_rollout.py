@@ -220,7 +220,7 @@ def main():
     try:
         result, diff = run_rollout(module.client(), module.params, module.check_mode)
     except K8sError as error:
-        module.fail_from_exception(error)
+        module.fail_from_exception(error, **getattr(error, "result", {}))
     if module._diff and diff is not None:
         result["diff"] = diff
     module.exit_json(**result)

@@ -604,3 +604,16 @@ def test_a_silence_starting_now_is_sent_backdated_so_clock_skew_cannot_leave_it_
     client = RecordingClient()
     am.run_silence(client, present(starts_at="2030-02-01T00:00:00Z"), now=NOW)
     assert client.writes[0][1]["startsAt"] == "2030-02-01T00:00:00.000Z"
+
+
+def test_a_failed_read_back_after_creating_still_reports_the_change_and_the_id():
+    class ForgetfulClient(RecordingClient):
+        def get_silence(self, silence_id):
+            raise am.APIError("read silence", "http://am/api/v2/silence/x", 503, "overloaded")
+
+    client = ForgetfulClient()
+    with pytest.raises(am.APIError) as failure:
+        am.run_silence(client, present(), now=NOW)
+    assert len(client.writes) == 1
+    assert failure.value.result["changed"] is True
+    assert failure.value.result["silence_id"] == "new-1"

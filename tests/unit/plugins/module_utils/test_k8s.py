@@ -527,3 +527,30 @@ def test_a_malformed_kubeconfig_fails_with_a_message_not_a_traceback(tmp_path):
     kubeconfig.write_text("apiVersion: v1\nclusters: [unclosed\n")
     with pytest.raises(k8s.K8sError, match="Failed to load the Kubernetes configuration"):
         k8s.client_from_options({"kubeconfig": str(kubeconfig)})
+
+
+def test_a_failed_read_back_after_a_restart_still_reports_the_change():
+    class Client:
+        def __init__(self):
+            self.reads = 0
+            self.patches = []
+
+        def get(self, *args, **kwargs):
+            self.reads += 1
+            if self.reads > 1:
+                raise k8s.K8sError("read", "Deployment prod/web", 503, "ServiceUnavailable")
+            return deployment(generation=1, observed=1)
+
+        def list(self, *args, **kwargs):
+            return []
+
+        def patch(self, *args, **kwargs):
+            self.patches.append(args)
+            return deployment(generation=2, observed=1)
+
+    client = Client()
+    params = {"kind": "Deployment", "namespace": "prod", "name": "web", "action": "restart"}
+    with pytest.raises(k8s.K8sError) as failure:
+        rollout.run_rollout(client, params)
+    assert len(client.patches) == 1
+    assert failure.value.result["changed"] is True
