@@ -442,12 +442,21 @@ class K8sModule(AnsibleModule):
         spec = k8s_argument_spec()
         spec.update(argument_spec)
         super(K8sModule, self).__init__(argument_spec=spec, **kwargs)
-        if isinstance(self.params.get("kubeconfig"), dict):
-            # A kubeconfig given inline carries tokens and keys: keep them out of every output.
-            self.no_log_values.update(kubeconfig_secrets(self.params["kubeconfig"]))
+        self._mask_inline_kubeconfig()  # also when no_log skipped the invocation log
         if K8S_IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
         self._client = None
+
+    def _mask_inline_kubeconfig(self):
+        """A kubeconfig given inline carries tokens and keys: keep them out of every output."""
+        if isinstance(self.params.get("kubeconfig"), dict):
+            self.no_log_values.update(kubeconfig_secrets(self.params["kubeconfig"]))
+
+    def _log_invocation(self):
+        # AnsibleModule logs its arguments (syslog/journal) within __init__, before our own
+        # __init__ code runs: mask first.
+        self._mask_inline_kubeconfig()
+        super(K8sModule, self)._log_invocation()
 
     def client(self):
         if self._client is None:

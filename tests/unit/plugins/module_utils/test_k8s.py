@@ -5,6 +5,8 @@ import datetime
 import json
 
 import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.sre.runbooks.plugins.module_utils import _k8s_container as container
 from ansible_collections.sre.runbooks.plugins.module_utils import _k8s_diagnose as diagnose
 from ansible_collections.sre.runbooks.plugins.module_utils import _k8s_proxy as proxy
@@ -554,3 +556,22 @@ def test_a_failed_read_back_after_a_restart_still_reports_the_change():
         rollout.run_rollout(client, params)
     assert len(client.patches) == 1
     assert failure.value.result["changed"] is True
+
+
+def test_the_invocation_log_line_never_carries_an_inline_kubeconfig_token(monkeypatch):
+    logged = []
+    monkeypatch.setattr(
+        basic.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append(msg)
+    )
+    kubeconfig = {
+        "apiVersion": "v1",
+        "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],
+        "users": [{"name": "u", "user": {"token": "t0k3n-in-line"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    with patch_module_args({"kubeconfig": kubeconfig, "name": "web", "namespace": "prod"}):
+        module = k8s.K8sModule(argument_spec={"name": {}, "namespace": {}})
+    assert logged, "AnsibleModule logged no invocation"
+    assert all("t0k3n-in-line" not in line for line in logged), logged
+    assert "t0k3n-in-line" in module.no_log_values
