@@ -473,18 +473,13 @@ def silence_view(silence):
 
 
 def silence_diff_view(silence):
-    """A silence as diff mode shows it: matchers in their string form."""
-    if not silence:
+    """A silence as diff mode shows it: matchers in their string form, no update time."""
+    view = silence_view(silence)
+    if view is None:
         return {}
-    return dict(
-        id=silence.get("id"),
-        state=silence_state(silence),
-        matchers=[format_matcher(m) for m in silence.get("matchers") or []],
-        starts_at=silence.get("startsAt"),
-        ends_at=silence.get("endsAt"),
-        created_by=silence.get("createdBy"),
-        comment=silence.get("comment"),
-    )
+    del view["updated_at"]
+    view["matchers"] = [format_matcher(m) for m in silence.get("matchers") or []]
+    return view
 
 
 def alert_view(alert):

@@ -41,19 +41,21 @@ def _revisions(kubeconfig: str, namespace: str, app: str) -> dict[str, tuple[int
     }
 
 
+def _create_and_roll_out(kubeconfig: str, namespace: str, manifest: str, ref: str) -> None:
+    """`kubectl create -f -` the manifest and wait until `ref` (e.g. sts/db) has rolled out."""
+    kubectl(kubeconfig, "-n", namespace, "create", "-f", "-", stdin=manifest)
+    kubectl(kubeconfig, "-n", namespace, "rollout", "status", ref, "--timeout=60s")
+
+
 def test_statefulset_update_and_undo_use_controller_revisions(
     kubeconfig: str, namespace: str
 ) -> None:
-    kubectl(
+    _create_and_roll_out(
         kubeconfig,
-        "-n",
         namespace,
-        "create",
-        "-f",
-        "-",
-        stdin=_workload("StatefulSet", "db", "postgres:15", replicas=2, serviceName="db"),
+        _workload("StatefulSet", "db", "postgres:15", replicas=2, serviceName="db"),
+        "sts/db",
     )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "sts/db", "--timeout=60s")
     pods = kubectl_json(kubeconfig, "-n", namespace, "get", "pods", "-l", "app=db")["items"]
     assert sorted(p["metadata"]["name"] for p in pods) == ["db-0", "db-1"]
 
@@ -91,16 +93,12 @@ def test_statefulset_update_and_undo_use_controller_revisions(
 def test_deleted_statefulset_pod_comes_back_with_the_same_name(
     kubeconfig: str, namespace: str
 ) -> None:
-    kubectl(
+    _create_and_roll_out(
         kubeconfig,
-        "-n",
         namespace,
-        "create",
-        "-f",
-        "-",
-        stdin=_workload("StatefulSet", "cache", "redis:7", replicas=1, serviceName="cache"),
+        _workload("StatefulSet", "cache", "redis:7", replicas=1, serviceName="cache"),
+        "sts/cache",
     )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "sts/cache", "--timeout=60s")
     uid = kubectl_json(kubeconfig, "-n", namespace, "get", "pod", "cache-0")["metadata"]["uid"]
     kubectl(kubeconfig, "-n", namespace, "delete", "pod", "cache-0")
 
@@ -124,16 +122,9 @@ def test_deleted_statefulset_pod_comes_back_with_the_same_name(
 
 def test_daemonset_runs_one_pod_per_node_and_rolls_out(kubeconfig: str, namespace: str) -> None:
     nodes = kubectl_json(kubeconfig, "get", "nodes")["items"]
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "create",
-        "-f",
-        "-",
-        stdin=_workload("DaemonSet", "agent", "busybox:1.36"),
+    _create_and_roll_out(
+        kubeconfig, namespace, _workload("DaemonSet", "agent", "busybox:1.36"), "ds/agent"
     )
-    kubectl(kubeconfig, "-n", namespace, "rollout", "status", "ds/agent", "--timeout=60s")
     pods = kubectl_json(kubeconfig, "-n", namespace, "get", "pods", "-l", "app=agent")["items"]
     assert sorted(p["spec"]["nodeName"] for p in pods) == sorted(
         n["metadata"]["name"] for n in nodes
