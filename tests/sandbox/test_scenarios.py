@@ -23,6 +23,8 @@ from sre_runbooks.sandbox.workloads import SCENARIOS
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 
+DRILL = Path(__file__).resolve().parents[2] / "playbooks" / "drill_high_error_rate.yml"
+
 
 def _binaries_missing() -> str:
     try:
@@ -179,14 +181,38 @@ def test_drill_playbook_remediates_high_error_rate_with_the_collection_modules(
 ) -> None:
     state_dir = str(sandbox["state_dir_path"])
     assert runbook("sandbox", "inject", "HighErrorRate", "--state-dir", state_dir).returncode == 0
-    playbook = Path(__file__).resolve().parents[2] / "playbooks" / "drill_high_error_rate.yml"
-    completed = ansible_cli("ansible-playbook", "-i", sandbox["inventory"], str(playbook))
+    playbook = str(DRILL)
+
+    def history() -> str:
+        return kubectl(
+            sandbox["kubeconfig"], "-n", "nimify-system", "rollout", "history", "deploy/nimify-api"
+        ).stdout
+
+    injected = history()
+    checked = ansible_cli("ansible-playbook", "--check", "-i", sandbox["inventory"], playbook)
+    assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr
+    assert "check mode: nothing changed" in checked.stdout
+    assert history() == injected
+    assert alert_states(sandbox["prometheus_url"], "HighErrorRate", "nimify") == {"firing"}
+
+    completed = ansible_cli("ansible-playbook", "-i", sandbox["inventory"], playbook)
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr
     verified = [line for line in completed.stdout.splitlines() if "verified:" in line]
     assert len(verified) == 1, completed.stdout
     assert float(verified[0].rsplit("now ", 1)[1].rstrip('",')) == 0.0, verified
     assert alert_states(sandbox["prometheus_url"], "HighErrorRate", "nimify") == set()
-    history = kubectl(
-        sandbox["kubeconfig"], "-n", "nimify-system", "rollout", "history", "deploy/nimify-api"
+
+    # The undo re-uses the old ReplicaSet as the next revision, as a real cluster does.
+    def newest_revision(text: str) -> int:
+        return int(text.strip().splitlines()[-1].split()[0])
+
+    assert newest_revision(history()) == newest_revision(injected) + 1
+
+
+def test_drill_playbook_refuses_an_inventory_that_is_not_the_sandbox(ansible_cli: Any) -> None:
+    completed = ansible_cli(
+        "ansible-playbook", "-i", "localhost,", "-c", "local", str(DRILL), "-e", "x=1"
     )
-    assert len(history.stdout.strip().splitlines()) >= 4  # header + the bad rollout + the undo
+    assert completed.returncode != 0
+    assert "runs only against the sandbox" in completed.stdout
+    assert "Wait until Prometheus fires" not in completed.stdout
