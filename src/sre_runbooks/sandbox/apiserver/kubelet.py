@@ -85,6 +85,7 @@ class Kubelets:
         control = self.control
         nodes = {n["metadata"]["name"]: i for i, n in enumerate(control._all(control.r_node))}
         live: set[str] = set()
+        conflict: errors.ApiError | None = None
         for pod in control._all(control.r_pod):
             node = pod["spec"].get("nodeName")
             if not node:
@@ -97,13 +98,17 @@ class Kubelets:
             live.add(pod["metadata"]["uid"])
             try:
                 self._sync_pod(pod, node, nodes.get(node, 0))
-            except errors.ApiError:
-                raise  # a conflict: the control plane's next pass tries again
+            except errors.ApiError as error:
+                # A conflict on one pod must not hold back the others (a pod being deleted
+                # behind it would never go): carry on, and let the next pass retry this one.
+                conflict = conflict or error
             except Exception:
                 # A failing workload simulation must not stop the other pods' kubelets.
                 _log.exception("sandbox kubelet failed on pod %s", pod["metadata"]["name"])
         self._restarts = {k: v for k, v in self._restarts.items() if k[0] in live}
         self._events = {k: v for k, v in self._events.items() if k[0] in live}
+        if conflict is not None:
+            raise conflict  # the control plane retries soon
 
     def _stop(self, pod: dict, node: str) -> None:
         meta = pod["metadata"]
