@@ -50,6 +50,9 @@ class Sandbox:
             kwargs["workloads"] = self.model
         self.server = start_apiserver(**kwargs)
         self.kube = Kube(self.server.cluster)
+        self.model.read_bolt_configmap = lambda: self.kube.get(
+            "ConfigMap", "bolt-logging", "bolt-app-config"
+        )
         self.exporter = Exporter(self.model, self.kube)
         self.active: list[str] = []
         self.stopping = threading.Event()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +133,8 @@ class SandboxModel:
         self.api_optimizer_config: dict[str, str] = {}
         self.bolt_snapshots: dict[str, dict[str, str]] = {}
         self.bolt_config: dict[str, str] = dict(BOLT_CONFIG)
+        # Set by the simulator: returns ConfigMap bolt-logging/bolt-app-config (or None).
+        self.read_bolt_configmap: Callable[[], dict | None] | None = None
 
     # -- faults ----------------------------------------------------------------------------
 
@@ -266,9 +269,15 @@ class SandboxModel:
         """The configuration a bolt-app pod read when it started."""
         uid = pod["metadata"].get("uid", "")
         with self.lock:
-            if uid not in self.bolt_snapshots:
-                self.bolt_snapshots[uid] = dict(self.bolt_config)
-            return self.bolt_snapshots[uid]
+            if uid in self.bolt_snapshots:
+                return self.bolt_snapshots[uid]
+        # A starting pod reads the ConfigMap as it is now, not as the last tick saw it: an
+        # operator's patch followed at once by a restart must reach the new pods. Read outside
+        # the model's lock, so the lock order is always cluster first, model second.
+        if self.read_bolt_configmap is not None:
+            self.update_bolt_config(self.read_bolt_configmap())
+        with self.lock:
+            return self.bolt_snapshots.setdefault(uid, dict(self.bolt_config))
 
     def bolt_rss(self, pod: dict) -> float:
         ring = float(self.bolt_settings(pod).get("ring_buffer_mb", "64"))
