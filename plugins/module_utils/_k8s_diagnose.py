@@ -237,6 +237,11 @@ def _workload_view(workload):
         generation=workload["metadata"].get("generation"),
         observed_generation=(workload.get("status") or {}).get("observedGeneration"),
         paused=bool((workload.get("spec") or {}).get("paused")),
+        # A DaemonSet has no spec.replicas: its desired count is status.desiredNumberScheduled.
+        replicas=(workload.get("spec") or {}).get(
+            "replicas", (workload.get("status") or {}).get("desiredNumberScheduled")
+        ),
+        annotations=(workload.get("metadata") or {}).get("annotations") or {},
     )
 
 

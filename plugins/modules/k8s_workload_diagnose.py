@@ -93,7 +93,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 workload:
-  description: Kind, name, selector, rollout verdict (as kubectl rollout status) and paused flag.
+  description:
+    - Kind, name, selector, rollout verdict (as kubectl rollout status), paused flag, desired
+      replicas and annotations.
   returned: when O(name) is given
   type: dict
 pods:

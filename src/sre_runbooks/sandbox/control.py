@@ -220,6 +220,8 @@ def _inventory_text(state_dir: Path, kubeconfig: str, prometheus: str, alertmana
         "sre_runbooks_prometheus_url": prometheus,
         "sre_runbooks_alertmanager_url": alertmanager,
         "sre_runbooks_sandbox_state_dir": str(state_dir),
+        # The rules' range windows divided by COMPRESSION: what a role's own queries use.
+        "sre_runbooks_rate_window": f"{max(300 // COMPRESSION, MIN_WINDOW_SECONDS)}s",
         # The names kubernetes.core reads from the environment, for `environment:` blocks.
         "sre_runbooks_k8s_auth_env": {"K8S_AUTH_KUBECONFIG": kubeconfig},
     }
