@@ -28,7 +28,7 @@ description:
     before -> after), writes the cooldown annotation on the target when O(mitigated), appends
     one JSON line per record and one for the run to O(audit_log), and frees the Lease if
     O(holder) holds it.
-  - Why a module: M(kubernetes.core.k8s) can create a Lease but not take one
+  - This is a module because M(kubernetes.core.k8s) can create a Lease but not take one
     compare-and-swap with expiry, and doing the Lease, the cooldown and the Events in one call
     keeps a remediation to few API round trips.
 extends_documentation_fragment:
