@@ -16,7 +16,7 @@ TARBALL := build/sre-runbooks-$(VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup deps test lint sanity unit integration k8s rules docs build install demo clean
+.PHONY: help setup deps test lint sanity unit integration k8s molecule rules docs build install demo clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ $(DEV_COLLECTIONS)/ansible_collections/sre/runbooks:
 
 deps: setup ## alias of setup
 
-test: setup lint rules unit integration k8s sanity build ## every suite: lint, rules, unit, integration, k8s, sanity, build
+test: setup lint rules unit integration k8s molecule sanity build ## every suite: lint, rules, unit, integration, k8s, molecule, sanity, build
 	@echo "make test: all suites passed"
 
 lint: setup ## ruff, yamllint, ansible-lint (production profile)
@@ -69,8 +69,16 @@ integration: setup ## integration tests on real Prometheus and Alertmanager
 k8s: setup ## Kubernetes-facing tests on the sandbox (or SRE_RUNBOOKS_TEST_KUBECONFIG's cluster)
 	$(PY) -m pytest -q -n 4 tests/sandbox
 
+# One sandbox per scenario; they wait on Prometheus most of the time, so three run at once.
+molecule: setup ## each alert role's molecule scenario on its own sandbox
+	$(PY) -m pytest -q -n 3 tests/molecule
+
 sanity: setup ## ansible-test sanity on a copy of the collection
 	tools/run-sanity
+
+bench: setup ## benchmarks: roles against the seeds' shell commands, the launcher against ansible-playbook
+	$(PY) bench/roles.py
+	$(PY) bench/launcher.py
 
 docs: setup ## regenerate docs/alerts.md from the alerting rules
 	$(PY) -m sre_runbooks.rules
