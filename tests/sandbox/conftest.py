@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from scenario_helpers import runbook, sandbox_up
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +91,24 @@ def workloads_client(workloads_kubeconfig: str) -> Iterator[Any]:
 def workloads_namespace(workloads_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace on the simulator with the test workloads, deleted afterwards."""
     yield from _module_namespace(workloads_client, request)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One running sandbox for the module; every fault is cleared between tests."""
+    state_dir = tmp_path_factory.mktemp("sandbox-state")
+    # The sandbox's processes outlive the command that started them, by design. A test run
+    # stopped with SIGTERM (e.g. by `timeout`) would skip this fixture's teardown and leave them
+    # running, so SIGTERM is turned into KeyboardInterrupt, which pytest tears down after.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        state = sandbox_up(state_dir)
+        state["state_dir_path"] = state_dir
+        yield state
+    finally:
+        runbook("sandbox", "down", "--state-dir", str(state_dir))
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -230,3 +230,10 @@ CURES: dict[str, list[list[str]]] = {
 def state_pids(state_dir: Path) -> dict[str, int]:
     state = json.loads((state_dir / "state.json").read_text())
     return {name: int(state[name]["pid"]) for name in ("simulator", "prometheus", "alertmanager")}
+
+
+def sandbox_up(state_dir: Path) -> dict[str, Any]:
+    """`runbook sandbox up --json` in ``state_dir``; the state it prints."""
+    result = runbook("sandbox", "up", "--state-dir", str(state_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))

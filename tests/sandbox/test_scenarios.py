@@ -8,13 +8,19 @@ until the alert is gone. Deadlines are 60 s each; the sandbox compresses alert t
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scenario_helpers import CURES, alert_states, kubectl, runbook, state_pids, wait_until
+from scenario_helpers import (
+    CURES,
+    alert_states,
+    kubectl,
+    runbook,
+    sandbox_up,
+    state_pids,
+    wait_until,
+)
 
 from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
 from sre_runbooks.monitoring.servers import pid_alive
@@ -37,33 +43,6 @@ def _binaries_missing() -> str:
 
 if _binaries_missing():
     pytestmark.append(pytest.mark.skip(reason=_binaries_missing()))
-
-
-def _up(state_dir: Path) -> dict[str, Any]:
-    result = runbook("sandbox", "up", "--state-dir", str(state_dir), "--json")
-    assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout))
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One running sandbox for the module; every fault is cleared between tests."""
-    state_dir = tmp_path_factory.mktemp("sandbox-state")
-    # The sandbox's processes outlive the command that started them, by design. A test run
-    # stopped with SIGTERM (e.g. by `timeout`) would skip this fixture's teardown and leave them
-    # running, so SIGTERM is turned into KeyboardInterrupt, which pytest tears down after.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        state = _up(state_dir)
-        state["state_dir_path"] = state_dir
-        yield state
-    finally:
-        runbook("sandbox", "down", "--state-dir", str(state_dir))
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def test_up_creates_every_seed_system(sandbox: dict[str, Any]) -> None:
@@ -112,9 +91,9 @@ def test_up_twice_is_idempotent_and_down_stops_all(tmp_path: Path) -> None:
 
 
 def _up_twice_then_down(state_dir: Path) -> None:
-    first = _up(state_dir)
+    first = sandbox_up(state_dir)
     pids = state_pids(state_dir)
-    second = _up(state_dir)
+    second = sandbox_up(state_dir)
     assert state_pids(state_dir) == pids
     assert second["prometheus_url"] == first["prometheus_url"]
     result = runbook("sandbox", "down", "--state-dir", str(state_dir))
