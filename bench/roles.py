@@ -111,7 +111,7 @@ def time_role(
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
     outcome = "?"
-    for report in sorted(report_dir.glob("*/*/report.json"), key=lambda p: p.stat().st_mtime):
+    for report in sorted(report_dir.glob("*/report.json"), key=lambda p: p.stat().st_mtime):
         outcome = json.loads(report.read_text())["outcome"]
     if done.returncode not in (0, 2):
         outcome += f" (rc {done.returncode})"

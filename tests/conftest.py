@@ -4,11 +4,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sre_runbooks.monitoring import (
     AlertmanagerServer,
@@ -122,3 +123,22 @@ def ansible_module() -> Callable[..., dict[str, Any]]:
         return dict(output["plays"][0]["tasks"][0]["hosts"]["localhost"])
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fake_role() -> Callable[[Path, str, Iterable[str]], None]:
+    """Writes an alert role that the launcher counts as remediating ``systems``."""
+
+    def write(roles_dir: Path, role: str, systems: Iterable[str]) -> None:
+        tasks = roles_dir / role / "tasks"
+        tasks.mkdir(parents=True, exist_ok=True)
+        includes = [
+            {
+                "ansible.builtin.include_role": {"name": "sre.runbooks.remediation"},
+                "vars": {"remediation_system": system},
+            }
+            for system in systems
+        ]
+        (tasks / "main.yml").write_text(yaml.safe_dump(includes))
+
+    return write

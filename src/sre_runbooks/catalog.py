@@ -420,6 +420,58 @@ def role_options(role: str, roles_dir: Path | None = None) -> dict[str, Any] | N
     return {str(name): spec if isinstance(spec, dict) else {} for name, spec in options.items()}
 
 
+PHASES = (
+    "assess: the alert and its related metrics in one Prometheus query, the workload's pods, "
+    "events, rollout history and usage, and the role's read-only probes; stop if not firing",
+    "guard: refuse protected namespaces; take the target's Lease; stop within the cooldown",
+    "decide: the role's rules over the findings; risky actions wait for approval (--yes)",
+    "mitigate: under an Alertmanager silence, at most remediation_max_mitigations changes",
+    "verify: wait for rollouts and for the alert's ALERTS series to clear",
+    "report: Events on the changed objects, audit lines, report.json/md, chart, notification",
+)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CatalogFileError(f"cannot read {path}: {error}") from None
+
+
+def role_remediation(
+    role: str, system: str, roles_dir: Path | None = None
+) -> dict[str, Any] | None:
+    """What an alert role does for ``system``: its rules, from ``defaults/main.yml``.
+
+    None when the role does not exist or remediates another system (the roles of names that
+    several systems share serve one system each).
+    """
+    role_dir = (roles_dir or ROLES_DIR) / role
+    tasks = role_dir / "tasks" / "main.yml"
+    if not tasks.is_file():
+        return None
+    systems = {
+        (task.get("vars") or {}).get("remediation_system")
+        for task in _read_yaml(tasks) or []
+        if isinstance(task, dict) and "ansible.builtin.include_role" in task
+    }
+    if system not in systems:
+        return None
+    defaults_file = role_dir / "defaults" / "main.yml"
+    defaults = (_read_yaml(defaults_file) if defaults_file.is_file() else None) or {}
+    rules = [
+        {
+            "action": rule.get("action"),
+            "type": rule.get("type"),
+            "risky": bool(rule.get("risky", False)),
+            "description": str(rule.get("description", "")).strip(),
+        }
+        for rule in defaults.get(f"{role}_rules") or []
+        if isinstance(rule, dict)
+    ]
+    return {"system": system, "phases": list(PHASES), "rules": rules}
+
+
 def _selector_text(entry: CatalogEntry) -> str:
     if entry.catch_all:
         excluded = ", ".join(entry.excluded_namespaces)

@@ -8,22 +8,43 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sre_runbooks import VERSION
+from sre_runbooks import run as runs
 from sre_runbooks._version import COLLECTION_ROOT
 from sre_runbooks.catalog import (
     SEVERITIES,
     AlertResolutionError,
+    Catalog,
     CatalogEntry,
     CatalogFileError,
     load_catalog,
     role_options,
+    role_remediation,
 )
 from sre_runbooks.monitoring import MissingBinaryError, ServerError, command
-from sre_runbooks.payload import InputError, InvalidNameError, validate_k8s_name
+from sre_runbooks.payload import (
+    InputError,
+    InvalidNameError,
+    parse_extra_vars,
+    parse_payload,
+    validate_k8s_name,
+)
+from sre_runbooks.progress import Progress
+from sre_runbooks.report import summary_lines
 from sre_runbooks.rules import AlertRule, load_rules
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_UNRESOLVED = 3
+
+EXIT_CODES_HELP = """exit codes:
+  0  resolved, or nothing to do (not firing, in cooldown, locked by another run, planned in
+     check mode)
+  1  failed: the run failed or refused to act, or the playbook wrote no report
+  2  bad input, nothing ran: unknown alert, bad payload, invalid names or -e pairs, no role for
+     the alert yet, no sandbox and no inventory
+  3  mitigated but not resolved by the deadline, or a risky action awaits approval (--yes)
+with several alerts or hosts the worst code wins (1, then 3, then 0)."""
 
 
 def _default_rules() -> list[str]:
@@ -105,12 +126,15 @@ def _list(args: argparse.Namespace) -> int:
     _check_system(args.system)
     selected = load_catalog().entries(system=args.system, severity=args.severity)
     if args.json:
-        print(json.dumps([entry.as_dict() for entry in selected], indent=2, ensure_ascii=False))
+        listed = [
+            {**entry.as_dict(), "available": runs.role_available(entry)} for entry in selected
+        ]
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
         return EXIT_OK
     if not selected:
         print("no alert matches these filters")
         return EXIT_OK
-    rows = [["alert", "system", "severity", "seed", "role", "target"]]
+    rows = [["alert", "system", "severity", "seed", "role", "available", "target"]]
     rows += [
         [
             entry.alert + (f" ({', '.join(entry.aliases)})" if entry.aliases else ""),
@@ -118,6 +142,7 @@ def _list(args: argparse.Namespace) -> int:
             "/".join(entry.severities),
             "/".join(entry.level(severity).seed_severity for severity in entry.severities),
             entry.role,
+            "yes" if runs.role_available(entry) else "no",
             _target_text(entry),
         ]
         for entry in selected
@@ -128,7 +153,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def _explained(entry: CatalogEntry, labels: dict[str, str], rules: list[AlertRule]) -> dict:
     """An entry with its rules, its resolved target and its role's options, as data."""
-    options = role_options(entry.role)
+    remediation = role_remediation(entry.role, entry.system)
+    options = role_options(entry.role) if remediation else None
     target = None
     if labels:
         try:
@@ -148,8 +174,10 @@ def _explained(entry: CatalogEntry, labels: dict[str, str], rules: list[AlertRul
             for rule in rules
             if rule.alert == entry.alert and rule.system == entry.system
         ],
-        "role_available": options is not None,
+        "role_available": remediation is not None,
         "role_options": options,
+        "phases": remediation["phases"] if remediation else [],
+        "mitigations": remediation["rules"] if remediation else [],
     }
 
 
@@ -191,6 +219,14 @@ def _print_rules_and_options(entry: CatalogEntry, item: dict) -> None:
         print(f"  rule ({rule['severity']}, for {rule['for']}, {rule['file']}):")
         for line in rule["expr"].splitlines():
             print(f"      {line}")
+    if item["phases"]:
+        print("  phases:")
+        for phase in item["phases"]:
+            print(f"    {phase}")
+        print(f"  mitigations, in order (roles/{entry.role}/defaults/main.yml):")
+        for rule in item["mitigations"]:
+            approval = ", needs approval" if rule["risky"] else ""
+            print(f"    {rule['action']} ({rule['type']}{approval}): {rule['description']}")
     if item["role_options"]:
         print(f"  role options (roles/{entry.role}/meta/argument_specs.yml):")
         for name, spec in item["role_options"].items():
@@ -252,6 +288,142 @@ def _sandbox(args: argparse.Namespace) -> int:
         for key in ("kubeconfig", "prometheus_url", "alertmanager_url", "inventory"):
             print(f"{key:16} {state.get(key) or '-'}")
     return EXIT_OK if args.action != "status" or state.get("running") else EXIT_FAILED
+
+
+def _keep_arg(value: str) -> int:
+    """argparse type of --keep: a positive number of run directories."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"--keep must be a positive integer, not {value!r}")
+    return number
+
+
+def _plan(args: argparse.Namespace, catalog: Catalog) -> tuple[runs.Target, runs.PayloadPlan]:
+    """Every check before anything runs; the target and the jobs."""
+    if args.alert_file is not None:
+        if args.alert or args.namespace or args.system:
+            raise InputError("give either ALERT (with --namespace/--system) or --alert-file")
+        source = sys.stdin.buffer if args.alert_file == "-" else args.alert_file
+        data = runs.read_payload_bytes(source)
+        for alert in parse_payload(data):  # reported before the target is looked at
+            runs.check_role(catalog.resolve(alert.alertname, alert.labels), args.roles_dir)
+        target = runs.resolve_target(args.inventory)
+        plan = runs.plan_payload(catalog, data, target, limit=args.limit, roles_dir=args.roles_dir)
+        return target, plan
+    if not args.alert:
+        raise InputError("give an ALERT name or --alert-file FILE (- for stdin)")
+    job = runs.plan_named(
+        catalog,
+        args.alert,
+        namespace=args.namespace,
+        system=args.system,
+        limit=args.limit,
+        roles_dir=args.roles_dir,
+    )
+    target = runs.resolve_target(args.inventory)
+    runs.check_limit(args.limit, target)
+    return target, runs.PayloadPlan([job], [])
+
+
+def _print_results(results: list[runs.RunResult], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([result.as_dict() for result in results], indent=2, ensure_ascii=False))
+        return
+    for position, result in enumerate(results):
+        if position:
+            print()
+        if not result.reports:
+            print(f"{result.name} ({result.system or '-'}): runner {result.status}, rc {result.rc}")
+        for item in result.reports:
+            for line in summary_lines(
+                item["report"] | {"cluster": item["cluster"]}, item["json"], item["md"]
+            ):
+                print(line)
+        if result.status != "successful":
+            print(f"  playbook:     {result.status} (rc {result.rc})")
+        print(f"  artifacts:    {result.run_dir}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``runbook run``: remediate one alert, or every firing alert of a webhook payload."""
+    extra = parse_extra_vars(args.extra_vars)
+    target, plan = _plan(args, load_catalog())
+    print(f"target: {target.description}", file=sys.stderr)
+    for line in plan.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    if not plan.jobs:
+        print("nothing to run: no firing alert", file=sys.stderr)
+        if args.json:
+            print("[]")
+        return EXIT_OK
+    root = runs.artifacts_root(args.artifacts_dir)
+    results = []
+    for job in plan.jobs:
+        where = f" on {job.limit}" if job.limit else ""
+        check = " in check mode" if args.check else ""
+        print(f"==> {job.alert} ({job.entry.system}){where}{check}", file=sys.stderr)
+        results.append(
+            runs.remediate(
+                job,
+                root=root,
+                inventory=target.inventory,
+                extra=extra,
+                check=args.check,
+                approve=args.yes,
+                playbooks_dir=args.playbooks_dir,
+                event_handler=Progress(sys.stderr),
+            )
+        )
+    runs.prune(root, args.keep)
+    _print_results(results, args.json)
+    return runs.worst_exit(result.exit_code for result in results)
+
+
+def _maintenance(args: argparse.Namespace) -> int:
+    """``runbook maintenance daily|weekly``: the collection's maintenance playbooks."""
+    playbook = runs.maintenance_playbook(args.kind, args.playbooks_dir)
+    target = runs.resolve_target(args.inventory)
+    print(f"target: {target.description}", file=sys.stderr)
+    root = runs.artifacts_root(args.artifacts_dir)
+    result = runs.execute(
+        playbook,
+        target.inventory,
+        {"sre_runbooks_maintenance": args.kind},
+        name=f"maintenance-{args.kind}",
+        root=root,
+        check=args.check,
+        event_handler=Progress(sys.stderr),
+        require_report=False,
+    )
+    runs.prune(root, args.keep)
+    _print_results([result], args.json)
+    return result.exit_code
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--inventory", metavar="PATH", help="the clusters' inventory (default: the running sandbox)"
+    )
+    parser.add_argument("--check", action="store_true", help="plan only: Ansible's check mode")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document with the results"
+    )
+    parser.add_argument(
+        "--artifacts-dir",
+        metavar="DIR",
+        help=f"where run directories go (default ${runs.ARTIFACTS_ENV}, else "
+        "$XDG_STATE_HOME/sre-runbooks/runs)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=_keep_arg,
+        default=runs.DEFAULT_KEEP,
+        metavar="N",
+        help=f"keep the newest N run directories (default {runs.DEFAULT_KEEP})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,14 +491,62 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state-dir", help="where PIDs, configs and data live")
     sandbox.add_argument("--json", action="store_true", help="print the state as JSON")
     sandbox.set_defaults(handler=_sandbox)
+
+    run = commands.add_parser(
+        "run",
+        help="remediate an alert, or every firing alert of an Alertmanager payload",
+        description="Run an alert's remediation (playbooks/remediate.yml) through ansible-runner,\n"
+        "with live progress on stderr and a summary on stdout (docs/launcher.md).",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("alert", nargs="?", help="alert name or alias (e.g. HighErrorRate)")
+    run.add_argument(
+        "--alert-file",
+        metavar="FILE",
+        help="an Alertmanager webhook payload (version 4); - reads stdin",
+    )
+    run.add_argument(
+        "--namespace", type=_namespace_arg, help="the alert's namespace (selects the system)"
+    )
+    run.add_argument("--system", help="the system, for alert names several systems share")
+    run.add_argument(
+        "-e",
+        "--extra-vars",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a variable for the role (repeatable; values are never templated)",
+    )
+    run.add_argument("--limit", metavar="CLUSTER", help="only this inventory host or group")
+    run.add_argument("--yes", action="store_true", help="approve risky actions")
+    _add_run_options(run)
+    run.set_defaults(handler=_run)
+
+    maintenance = commands.add_parser(
+        "maintenance",
+        help="the daily or weekly maintenance playbook",
+        epilog="exit codes: 0 done, 1 failed, 2 bad input or playbook not available",
+    )
+    maintenance.add_argument("kind", choices=sorted(runs.MAINTENANCE_PLAYBOOKS))
+    _add_run_options(maintenance)
+    maintenance.set_defaults(handler=_maintenance)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    playbooks_dir: Path | None = None,
+    roles_dir: Path | None = None,
+) -> int:
+    """The command; ``playbooks_dir`` and ``roles_dir`` replace the collection's (tests)."""
     if argv is None:
         # A command line tool piped into `head` should stop quietly, not with a traceback.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
+    args.playbooks_dir = playbooks_dir
+    args.roles_dir = roles_dir
     try:
         return int(args.handler(args))
     except (MissingBinaryError, ServerError, CatalogFileError) as error:

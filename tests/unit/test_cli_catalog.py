@@ -78,8 +78,17 @@ def test_explain_shows_promql_escalation_and_target(capsys):
     assert "after  10m  Engineering team lead" in out
     assert "Deployment nimify-system/nimify-api" in out
     assert "5xx > 5%" in out
-    assert "role not yet available" in out
+    assert "role not yet available" not in out
+    assert "rollback (rollout_undo): The newest rollout" in out
+    assert "high_error_rate_rollout_window_seconds (int) = 1800" in out
     assert "api-optimizer" not in out
+
+
+def test_explain_says_when_the_role_serves_another_system(capsys):
+    code, out, _ = run(capsys, "explain", "HighErrorRate", "--system", "api-optimizer")
+    assert code == cli.EXIT_OK
+    assert "role:        high_error_rate  (role not yet available)" in out
+    assert "mitigations" not in out
 
 
 def test_explain_json(capsys):
@@ -90,8 +99,15 @@ def test_explain_json(capsys):
     assert item["escalation"] == [{"after": "10m", "to": "Engineering team lead"}]
     assert item["rules"][0]["for"] == "2m"
     assert "http_requests_total" in item["rules"][0]["expr"]
-    assert item["role_available"] is False
-    assert item["role_options"] is None
+    assert item["role_available"] is True
+    assert item["role_options"]["high_error_rate_scale_replicas"]["default"] == 5
+    assert [m["action"] for m in item["mitigations"]] == [
+        "rollback",
+        "restart_leaking_pods",
+        "scale_up",
+        "restart_dependency",
+    ]
+    assert len(item["phases"]) == 6
 
 
 def test_explain_shared_name_without_system_shows_every_system(capsys):
@@ -144,6 +160,11 @@ def test_explain_refuses_invalid_namespace(capsys, namespace):
 def test_explain_shows_role_options_when_the_role_exists(capsys, tmp_path, monkeypatch):
     meta = tmp_path / "high_error_rate" / "meta"
     meta.mkdir(parents=True)
+    (tmp_path / "high_error_rate" / "tasks").mkdir()
+    (tmp_path / "high_error_rate" / "tasks" / "main.yml").write_text(
+        "---\n- ansible.builtin.include_role: {name: sre.runbooks.remediation}\n"
+        "  vars: {remediation_system: nimify}\n"
+    )
     (meta / "argument_specs.yml").write_text(
         "---\nargument_specs:\n  main:\n    short_description: x\n    options:\n"
         "      high_error_rate_threshold:\n        type: float\n        default: 0.05\n"
