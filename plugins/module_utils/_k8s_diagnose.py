@@ -198,7 +198,26 @@ def _history_summary(obj, client, now):
         newest_age_seconds=newest["age_seconds"] if newest else None,
         newest_images=newest["images"] if newest else [],
         previous_images=view[-2]["images"] if len(view) > 1 else [],
+        progressed_age_seconds=_progressed_age(obj, now),
     ), items
+
+
+def _progressed_age(obj, now):
+    """Seconds since a Deployment last progressed (its Progressing condition's lastUpdateTime).
+
+    A rollout back to an older ReplicaSet (undo, or re-applying an old template) reuses that
+    ReplicaSet, whose creation time is then old: this is when the current template last rolled.
+    """
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Progressing" and condition.get("lastUpdateTime"):
+            try:
+                updated = datetime.datetime.strptime(
+                    condition["lastUpdateTime"], "%Y-%m-%dT%H:%M:%SZ"
+                ).replace(tzinfo=datetime.timezone.utc)
+            except ValueError:
+                return None
+            return max(int((now - updated).total_seconds()), 0)
+    return None
 
 
 def _read_logs(client, namespace, pod, container, *, tail_lines, patterns):

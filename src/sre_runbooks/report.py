@@ -56,7 +56,7 @@ def _actions(actions: Any, check_mode: bool) -> list[str]:
             continue
         changed = "changed" if item.get("changed") else "unchanged"
         lines.append(
-            f"    {_text(item.get('action', '?'), 40)} {_text(item.get('object', ''), 60)}: "
+            f"    {_text(item.get('action', '?'), 40)} on {_object_text(item.get('object'))}: "
             f"{_text(item.get('before'), 40)} -> {_text(item.get('after'), 40)} ({changed})"
         )
     return lines
@@ -110,3 +110,10 @@ def summary_lines(
         if path:
             lines.append(f"  {label + ':':<13} {path}")
     return lines
+
+
+def _object_text(obj: object) -> str:
+    """``Deployment ns/name`` for an action's object."""
+    if isinstance(obj, dict):
+        return f"{obj.get('kind', '?')} {obj.get('namespace', '?')}/{obj.get('name', '?')}"
+    return _text(obj, 60)

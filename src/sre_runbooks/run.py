@@ -332,6 +332,16 @@ def plan_named(
     selectors = {
         key: value for key, value in (("namespace", namespace), ("system", system)) if value
     }
+    if not selectors:
+        # A name several systems share, given alone: the system whose role exists, when only
+        # one does (seed 001's Nimify for HighErrorRate, HighLatency, ServiceDown, ...).
+        served = [
+            entry
+            for entry in catalog.by_name(catalog.canonical_name(alertname))
+            if role_available(entry, roles_dir)
+        ]
+        if len(served) == 1:
+            selectors = {"system": served[0].system}
     entry = catalog.resolve(alertname, selectors)
     check_role(entry, roles_dir)
     labels = {"alertname": entry.alert, **selectors, "system": entry.system}

@@ -79,7 +79,7 @@ def test_explain_shows_promql_escalation_and_target(capsys):
     assert "Deployment nimify-system/nimify-api" in out
     assert "5xx > 5%" in out
     assert "role not yet available" not in out
-    assert "rollback (rollout_undo): The newest rollout" in out
+    assert "rollback (rollout_undo): The current template rolled out" in out
     assert "high_error_rate_rollout_window_seconds (int) = 1800" in out
     assert "api-optimizer" not in out
 
