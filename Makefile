@@ -93,8 +93,8 @@ install: build ## install the tarball into ~/.ansible/collections
 clean: ## remove build output (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache $(DEV_COLLECTIONS)
 
-demo: setup ## sandbox up, fire HighErrorRate, remediate it with the collection's modules, report
+demo: setup ## sandbox up, fire HighErrorRate, remediate it by name with `runbook run`, show the report
 	$(BIN)/runbook sandbox up
-	$(BIN)/runbook sandbox inject HighErrorRate
-	$(BIN)/ansible-playbook -i inventories/sandbox playbooks/drill_high_error_rate.yml
+	$(BIN)/runbook sandbox inject HighErrorRate --wait
+	$(BIN)/runbook run HighErrorRate --yes
 	@echo "The sandbox keeps running: 'runbook sandbox status', 'runbook sandbox down'."

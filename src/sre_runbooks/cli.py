@@ -272,6 +272,11 @@ def _sandbox(args: argparse.Namespace) -> int:
                 print("runbook: sandbox inject needs an ALERT", file=sys.stderr)
                 return EXIT_BAD_INPUT
             state = control.inject(state_dir, args.alert, args.system)
+            if args.wait:
+                system = str(state["injected"]).rpartition("/")[2]
+                state["fired_after_seconds"] = round(
+                    control.wait_firing(state_dir, args.alert, system), 1
+                )
         elif args.action == "clear":
             state = control.clear(state_dir, args.alert, args.system)
         else:
@@ -489,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("alert", nargs="?", help="the alert whose fault to inject or clear")
     sandbox.add_argument("--system", help="the system, for alert names several systems share")
     sandbox.add_argument("--state-dir", help="where PIDs, configs and data live")
+    sandbox.add_argument(
+        "--wait", action="store_true", help="inject: return once the alert fires in Prometheus"
+    )
     sandbox.add_argument("--json", action="store_true", help="print the state as JSON")
     sandbox.set_defaults(handler=_sandbox)
 

@@ -22,7 +22,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -371,6 +373,23 @@ def inject(state_dir: Path, alert: str, system: str | None = None) -> dict[str, 
     return _control(state_dir, "inject", {"alert": alert, "system": system})
 
 
+def wait_firing(state_dir: Path, alert: str, system: str, timeout: float = 90.0) -> float:
+    """Seconds until Prometheus fires ``alert`` of ``system``; SandboxError after ``timeout``."""
+    prometheus = status(state_dir).get("prometheus_url")
+    if not prometheus:
+        raise SandboxError("the sandbox is not running: start it with `runbook sandbox up`")
+    query = urllib.parse.urlencode(
+        {"query": f'ALERTS{{alertname="{alert}", alertstate="firing", system="{system}"}}'}
+    )
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        with urllib.request.urlopen(f"{prometheus}/api/v1/query?{query}", timeout=5) as answer:  # noqa: S310  (the sandbox's own loopback URL)
+            if json.load(answer)["data"]["result"]:
+                return time.monotonic() - start
+        time.sleep(1)
+    raise SandboxError(f"{alert} ({system}) did not fire within {timeout:.0f} s")
+
+
 def clear(state_dir: Path, alert: str | None = None, system: str | None = None) -> dict[str, Any]:
     """Clear one scenario's fault, or all of them, and restore every seed object."""
     return _control(state_dir, "clear", {"alert": alert, "system": system})
@@ -386,4 +405,5 @@ __all__ = [
     "inject",
     "status",
     "up",
+    "wait_firing",
 ]
