@@ -421,9 +421,9 @@ def role_options(role: str, roles_dir: Path | None = None) -> dict[str, Any] | N
 
 
 PHASES = (
-    "assess: the alert and its related metrics in one Prometheus query, the workload's pods, "
-    "events, rollout history and usage, and the role's read-only probes; stop if not firing",
+    "assess: the alert and its related metrics in one Prometheus query; stop if not firing",
     "guard: refuse protected namespaces; take the target's Lease; stop within the cooldown",
+    "investigate: the workload's pods, events, rollout history and usage, the role's probes",
     "decide: the role's rules over the findings; risky actions wait for approval (--yes)",
     "mitigate: under an Alertmanager silence, at most remediation_max_mitigations changes",
     "verify: wait for rollouts and for the alert's ALERTS series to clear",

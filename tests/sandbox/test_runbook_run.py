@@ -1,0 +1,187 @@
+"""`runbook run` end to end on the sandbox: the real launcher, ansible-runner, remediate.yml and
+the alert role, checked with kubectl and Prometheus.
+
+HighErrorRate is the alert: its fault is a real rollout and its cure a rollback, so every run
+that mitigates adds exactly one revision and one Event from sre.runbooks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scenario_helpers import alert_states, kubectl, runbook, wait_until
+
+pytestmark = [
+    pytest.mark.k8s,
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        "SRE_RUNBOOKS_TEST_KUBECONFIG" in os.environ,
+        reason="the runs need the sandbox's faults",
+    ),
+]
+
+FAST = ["-e", "sre_runbooks_verify_interval=2", "-e", "sre_runbooks_chart_window=2m"]
+
+
+def run(
+    sandbox: dict[str, Any], artifacts: Path, *args: str, stdin: str | None = None
+) -> tuple[int, Any]:
+    """`runbook run ... --json` against the sandbox; (exit code, decoded JSON)."""
+    inventory = str(Path(sandbox["state_dir_path"]) / "inventory")
+    common = ["--inventory", inventory, "--json", "--artifacts-dir", str(artifacts), *FAST]
+    done = subprocess.run(
+        [sys.executable, "-m", "sre_runbooks", "run", *args, *common],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=900,
+        check=False,
+    )
+    try:
+        return done.returncode, json.loads(done.stdout)
+    except ValueError:
+        return done.returncode, {"stdout": done.stdout, "stderr": done.stderr}
+
+
+def _revision(sandbox: dict[str, Any]) -> int:
+    out = kubectl(
+        sandbox["kubeconfig"], "get", "deploy", "nimify-api", "-n", "nimify-system", "-o", "json"
+    ).stdout
+    return int(json.loads(out)["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+
+
+def _our_events(sandbox: dict[str, Any]) -> list[dict[str, Any]]:
+    out = kubectl(
+        sandbox["kubeconfig"], "get", "events.v1.events.k8s.io", "-n", "nimify-system", "-o", "json"
+    )
+    return [
+        e for e in json.loads(out.stdout)["items"] if e.get("reportingController") == "sre.runbooks"
+    ]
+
+
+@pytest.fixture
+def firing(sandbox: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """HighErrorRate injected and firing, with no Lease or cooldown left from earlier runs."""
+    state_dir = str(sandbox["state_dir_path"])
+    runbook("sandbox", "clear", "--state-dir", state_dir)
+    kubectl(sandbox["kubeconfig"], "delete", "lease", "--all", "-n", "nimify-system")
+    kubectl(
+        sandbox["kubeconfig"],
+        "annotate",
+        "deploy",
+        "nimify-api",
+        "-n",
+        "nimify-system",
+        "sre.runbooks/last-mitigation-",
+    )
+    assert wait_until(
+        lambda: not alert_states(sandbox["prometheus_url"], "HighErrorRate", "nimify")
+    )
+    result = runbook("sandbox", "inject", "HighErrorRate", "--wait", "--state-dir", state_dir)
+    assert result.returncode == 0, result.stderr
+    yield sandbox
+    runbook("sandbox", "clear", "--state-dir", state_dir)
+
+
+def test_run_by_name_resolves_the_alert_and_reports(firing: dict[str, Any], tmp_path: Path) -> None:
+    before = _revision(firing)
+    code, results = run(firing, tmp_path, "HighErrorRate", "--yes")
+    assert code == 0, results
+    (result,) = results
+    assert result["outcome"] == "resolved"
+    report = result["reports"][0]["report"]
+    assert [d["status"] for d in report["decisions"]] == ["applied"]
+    assert _revision(firing) == before + 1
+    assert "firing" not in alert_states(firing["prometheus_url"], "HighErrorRate", "nimify")
+    assert Path(result["reports"][0]["md"]).read_text().startswith("# HighErrorRate (nimify)")
+    assert any("rollback" in e["note"] for e in _our_events(firing))
+    assert report["silence_id"]  # a silence held while mitigating, expired after verification
+
+
+def test_check_plans_and_changes_nothing(firing: dict[str, Any], tmp_path: Path) -> None:
+    before = _revision(firing)
+    events = len(_our_events(firing))
+    code, results = run(firing, tmp_path, "HighErrorRate", "--check")
+    assert code == 0, results
+    report = results[0]["reports"][0]["report"]
+    assert report["outcome"] == "planned"
+    assert [d["action"] for d in report["decisions"]] == ["rollback"]
+    assert _revision(firing) == before
+    assert len(_our_events(firing)) == events
+    assert "firing" in alert_states(firing["prometheus_url"], "HighErrorRate", "nimify")
+    leases = kubectl(
+        firing["kubeconfig"], "get", "lease", "-n", "nimify-system", "-o", "json"
+    ).stdout
+    assert not [i for i in json.loads(leases)["items"] if i["spec"].get("holderIdentity")]
+
+
+def test_twenty_runs_four_at_a_time_apply_one_mitigation(
+    firing: dict[str, Any], tmp_path: Path
+) -> None:
+    before = _revision(firing)
+    events = len(_our_events(firing))
+    # Without the verification wait, so that the later runs come while the alert still fires.
+    args = (
+        "HighErrorRate",
+        "--yes",
+        "-e",
+        "sre_runbooks_verify=false",
+        "-e",
+        "sre_runbooks_chart=false",
+    )
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = [
+            results[0]["outcome"]
+            for code, results in pool.map(
+                lambda i: run(firing, tmp_path / str(i), *args), range(20)
+            )
+        ]
+    assert outcomes.count("mitigated") == 1, outcomes
+    assert set(outcomes) <= {"mitigated", "locked", "cooldown", "not_firing"}, outcomes
+    assert "cooldown" in outcomes or "locked" in outcomes
+    assert _revision(firing) == before + 1
+    assert len(_our_events(firing)) == events + 1
+
+
+def test_payload_runs_each_firing_alert_once_and_never_a_resolved_one(
+    sandbox: dict[str, Any], tmp_path: Path
+) -> None:
+    def alert(name: str, status: str, fingerprint: str) -> dict[str, Any]:
+        labels = {"alertname": name, "namespace": "nimify-system", "system": "nimify"}
+        return {
+            "status": status,
+            "labels": labels,
+            "annotations": {},
+            "fingerprint": fingerprint,
+            "startsAt": "2026-11-23T00:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "receiver": "sre",
+        "groupKey": "{}:{}",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [
+            alert("ServiceDown", "firing", "a1"),
+            alert("ServiceDown", "firing", "a1"),  # the HA pair's duplicate
+            alert("HighLatency", "firing", "b2"),
+            alert("HighErrorRate", "resolved", "c3"),
+        ],
+    }
+    code, results = run(sandbox, tmp_path, "--alert-file", "-", stdin=json.dumps(payload))
+    assert code == 0, results
+    assert sorted(r["alert"] for r in results) == ["HighLatency", "ServiceDown"]
+    assert {r["outcome"] for r in results} == {"not_firing"}
