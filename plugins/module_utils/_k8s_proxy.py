@@ -70,7 +70,8 @@ def run_request(client, params, check_mode=False):
         rest += "?" + query
     changed = is_change(method, params.get("changes"))
     result = dict(changed=changed, url=rest, method=method)
-    if check_mode and method not in READ_METHODS:
+    # A POST that only reads (changes=false, e.g. Triton's repository index) is sent in check mode.
+    if check_mode and method not in READ_METHODS and params.get("changes") is not False:
         result["msg"] = "check mode: %s request not sent" % method
         return result
     body = params.get("body")

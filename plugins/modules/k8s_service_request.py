@@ -20,8 +20,8 @@ description:
   - The answer's text is in RV(content), and decoded in RV(json) when it is JSON.
   - "Changes: V(GET), V(HEAD) and V(OPTIONS) never report a change and run in check mode. Other
     methods report a change when the answer's status is in O(status_code), unless O(changes) is
-    V(false) (for POST endpoints that only read, such as a query API); in check mode they are not
-    sent and report what O(changes) says."
+    V(false) (for POST endpoints that only read, such as a query API); in check mode they are
+    sent only with O(changes=false), and otherwise report that they would change."
   - No collection offers this; kubernetes.core has no proxy request module.
 options:
   kind:
@@ -82,7 +82,7 @@ attributes:
     description:
       - Can run in check_mode and return changed status prediction without modifying target.
     support: partial
-    details: Read methods are sent in check mode; other methods are not sent.
+    details: Read methods, and others with O(changes=false), are sent in check mode.
   diff_mode:
     description: Will return details on what has changed when in diff mode.
     support: none
