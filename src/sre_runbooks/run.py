@@ -58,6 +58,8 @@ OUTCOME_EXIT: dict[str, int] = {
     "planned": EXIT_OK,
     "approval_required": EXIT_UNRESOLVED,
     "unresolved": EXIT_UNRESOLVED,
+    # Verification left out (sre_runbooks_verify=false): mitigated, not known to be resolved.
+    "mitigated": EXIT_UNRESOLVED,
     "refused": EXIT_FAILED,
     "failed": EXIT_FAILED,
 }
