@@ -448,6 +448,17 @@ def prune(root: Path, keep: int) -> list[Path]:
     return doomed
 
 
+_SECRET_NAME = re.compile(r"token|password|passwd|secret|api_key|apikey|webhook|notify_url", re.I)
+
+
+def redact_secrets(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """``variables`` with the values of credential-like names (``*_token``, ``*_url`` of a
+    webhook, ...) replaced by ``<redacted>``."""
+    return {
+        name: REDACTED if _SECRET_NAME.search(name) else value for name, value in variables.items()
+    }
+
+
 def scrub_command_artifact(private_data_dir: Path) -> None:
     """Replace environment values in ansible-runner's ``command`` artifacts by ``<redacted>``.
 
@@ -599,14 +610,12 @@ def execute(
     run_dir.mkdir(mode=0o700, parents=True)
     report_dir = run_dir / "report"
     report_dir.mkdir(mode=0o700)
-    write_extravars(
-        run_dir,
-        {
-            **variables,
-            "sre_runbooks_run_id": run_id,
-            "sre_runbooks_report_dir": str(report_dir),
-        },
-    )
+    all_variables = {
+        **variables,
+        "sre_runbooks_run_id": run_id,
+        "sre_runbooks_report_dir": str(report_dir),
+    }
+    write_extravars(run_dir, all_variables)
     scrubbed = False
 
     def on_event(event: dict[str, Any]) -> bool:
@@ -631,10 +640,9 @@ def execute(
         )
     finally:
         scrub_command_artifact(run_dir)
-    # The contract is <report dir>/<host>/; a playbook that adds the run id in between
-    # (<report dir>/<run id>/<host>/) is read as well.
-    if (report_dir / run_id).is_dir() and not any(report_dir.glob("*/report.json")):
-        report_dir = report_dir / run_id
+        # The run directory is kept: credentials given with -e (a webhook URL, a token) must
+        # not stay in it.
+        write_extravars(run_dir, redact_secrets(all_variables))
     hosts: set[str] = set()
     if require_report:
         hosts = _stats_hosts(runner.stats)

@@ -11,10 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from scenario_helpers import alert_states, kubectl, runbook, wait_until
@@ -185,3 +187,50 @@ def test_payload_runs_each_firing_alert_once_and_never_a_resolved_one(
     assert code == 0, results
     assert sorted(r["alert"] for r in results) == ["HighLatency", "ServiceDown"]
     assert {r["outcome"] for r in results} == {"not_firing"}
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        _Hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        del args
+
+
+def test_unresolved_alert_notifies_with_escalation_and_keeps_the_webhook_secret(
+    firing: dict[str, Any], tmp_path: Path
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = "T000-B000-webhooksecret"  # noqa: S105  (a made-up webhook path to search artifacts for)
+    url = f"http://127.0.0.1:{server.server_address[1]}/services/{secret}"
+    try:
+        # Verification gives up at once: the rollback is applied, the alert not yet cleared.
+        code, results = run(
+            firing,
+            tmp_path,
+            "HighErrorRate",
+            "--yes",
+            "-e",
+            f"sre_runbooks_notify_url={url}",
+            "-e",
+            "sre_runbooks_verify_timeout=0",
+        )
+    finally:
+        server.shutdown()
+    assert code == 3, results
+    assert results[0]["outcome"] == "unresolved"
+    (message,) = _Hook.received
+    text = message["text"]
+    assert text.startswith("🚨 **ALERT**: HighErrorRate")
+    assert "**Severity**: SEV-1" in text
+    assert "rollback on Deployment nimify-system/nimify-api" in text
+    assert "**Escalation**: Engineering team lead after 10m" in text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
