@@ -223,6 +223,7 @@ def test_unresolved_alert_notifies_with_escalation_and_keeps_the_webhook_secret(
         )
     finally:
         server.shutdown()
+        server.server_close()
     assert code == 3, results
     assert results[0]["outcome"] == "unresolved"
     (message,) = _Hook.received
