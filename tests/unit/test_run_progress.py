@@ -161,7 +161,9 @@ def test_summary_of_a_sample_report():
     assert "error_rate=0.12" in text
     assert "[awaiting_approval] rollback: roll back to revision 3 (risky)" in text
     assert "[applied] restart: restart crashing pods" in text
-    assert "restart on Pod nimify-system/nimify-api-1: CrashLoopBackOff -> Running (changed)" in text
+    assert (
+        "restart on Pod nimify-system/nimify-api-1: CrashLoopBackOff -> Running (changed)" in text
+    )
     assert "verification: not recovered after 300s  (rate(errors[5m]))" in text
     assert "silence:      abc-123" in text
     assert "escalation:   after 10m Engineering team lead" in text
