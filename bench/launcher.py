@@ -101,7 +101,12 @@ def _time(command: list[str], cwd: Path) -> float:
 def _setup(root: Path) -> None:
     (root / "playbooks").mkdir()
     (root / "playbooks" / "remediate.yml").write_text(PLAYBOOK)
-    (root / "roles" / ROLE).mkdir(parents=True)
+    # A role counts as available for the system its tasks pass to the remediation contract.
+    (root / "roles" / ROLE / "tasks").mkdir(parents=True)
+    (root / "roles" / ROLE / "tasks" / "main.yml").write_text(
+        "---\n- ansible.builtin.include_role: {name: sre.runbooks.remediation}\n"
+        "  vars: {remediation_system: nimify}\n"
+    )
     (root / "hosts.yml").write_text(INVENTORY)
     (root / "report").mkdir()
     (root / "extravars.yml").write_text(
