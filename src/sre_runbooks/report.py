@@ -18,6 +18,17 @@ def _findings(findings: Any) -> list[str]:
     """The scalar findings as ``key=value``; nested ones by name only (report.json has them)."""
     if not isinstance(findings, Mapping) or not findings:
         return []
+    # The role's related metrics (one Prometheus call) are the headline of a remediation report.
+    metrics = findings.get("metrics")
+    if isinstance(metrics, Mapping):
+        findings = {
+            **{key: value for key, value in findings.items() if key != "metrics"},
+            **{
+                key: round(value, 4) if isinstance(value, float) else value
+                for key, value in metrics.items()
+                if not isinstance(value, Mapping | list)
+            },
+        }
     scalars = [
         f"{key}={_text(value, 40)}"
         for key, value in findings.items()

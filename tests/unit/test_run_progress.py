@@ -184,8 +184,8 @@ def test_summary_names_nested_findings_and_hides_escalation_when_nothing_is_wron
     report = {
         **SAMPLE,
         "outcome": "not_firing",
-        "findings": {"firing": False, "metrics": {"error_ratio": 0.0}, "alerts": []},
+        "findings": {"firing": False, "metrics": {"error_ratio": 0.012345}, "alerts": []},
     }
     text = "\n".join(summary_lines(report, None, None))
-    assert "findings:     firing=False; details: metrics, alerts" in text
+    assert "findings:     firing=False, error_ratio=0.0123; details: alerts" in text
     assert "escalation" not in text
