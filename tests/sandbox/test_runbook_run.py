@@ -104,6 +104,8 @@ def test_run_by_name_resolves_the_alert_and_reports(firing: dict[str, Any], tmp_
     assert _revision(firing) == before + 1
     assert "firing" not in alert_states(firing["prometheus_url"], "HighErrorRate", "nimify")
     assert Path(result["reports"][0]["md"]).read_text().startswith("# HighErrorRate (nimify)")
+    chart = Path(report["artifacts"]["chart"])
+    assert chart.read_bytes().startswith(b"\x89PNG"), report["artifacts"]
     assert any("rollback" in e["note"] for e in _our_events(firing))
     assert report["silence_id"]  # a silence held while mitigating, expired after verification
 
