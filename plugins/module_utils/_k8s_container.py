@@ -4,17 +4,20 @@
 
 """Resources, env, probes and pod template annotations of one container of a workload.
 
-``plan_container`` compares what is asked with what runs (quantities normalised, so ``2Gi``
-equals ``2048Mi``) and builds a strategic merge patch only for what differs.
+``plan_container`` compares what is asked with what runs, both as the API server stores them
+(empty fields dropped, defaults filled in, quantities rounded and canonical, so ``2Gi`` equals
+``2048Mi`` and ``value: ""`` equals no value), and builds a strategic merge patch only for
+what differs.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 
 from ansible_collections.sre.runbooks.plugins.module_utils.k8s import K8sError, target_text
 
@@ -40,6 +43,9 @@ _QUANTITY = re.compile(
     r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
 )
 
+_BINARY = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DECIMAL = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
 PROBES = ("liveness_probe", "readiness_probe", "startup_probe")
 PROBE_FIELDS = {
     "liveness_probe": "livenessProbe",
@@ -48,8 +54,7 @@ PROBE_FIELDS = {
 }
 
 
-def parse_quantity(value):
-    """A Kubernetes quantity (``500m``, ``2Gi``, ``1.5``, ``1e3``) as a Decimal."""
+def _split_quantity(value):
     text = str(value).strip()
     match = _QUANTITY.match(text)
     if not match:
@@ -58,14 +63,57 @@ def parse_quantity(value):
         number = Decimal(match.group(1))
     except InvalidOperation:
         raise ValueError("invalid quantity %r" % (value,)) from None
-    return number * _SUFFIXES[match.group(2) or ""]
+    return match.group(1), number, match.group(2) or ""
 
 
-def same_quantity(a, b):
+def parse_quantity(value):
+    """A Kubernetes quantity (``500m``, ``2Gi``, ``1.5``, ``1e3``) as a Decimal."""
+    _, number, suffix = _split_quantity(value)
+    return number * _SUFFIXES[suffix]
+
+
+def _round_up(number, exponent):
+    """Round away from zero to a multiple of 10**exponent, as the server does."""
+    return number.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_UP)
+
+
+def quantity_value(value, resource=False):
+    """The value the server keeps: rounded up to 1n, or to 1m in requests and limits."""
+    number = parse_quantity(value)
+    if number == 0:
+        return Decimal(0)
+    return _round_up(number, -3 if resource else -9)
+
+
+def canonical_quantity(value, resource=False):
+    """A quantity as the API server writes it back (``0.5`` is ``500m``, ``2048Mi`` is ``2Gi``).
+
+    The suffix family is kept (binary, decimal or exponent), the largest suffix that leaves a
+    whole number is chosen; binary values under 1Ki or with a fraction are shown in decimal.
+    """
+    digits, _, suffix = _split_quantity(value)
+    amount = quantity_value(value, resource)
+    if amount == 0:
+        return "0"
+    if suffix in _BINARY and (abs(amount) >= 1024 and amount == amount.to_integral_value()):
+        whole, power = int(amount), 0
+        while whole % 1024 == 0 and power < len(_BINARY) - 1:
+            whole, power = whole // 1024, power + 1
+        return "%d%s" % (whole, _BINARY[power])
+    sign, mantissa_digits, exponent = amount.normalize().as_tuple()
+    mantissa = int("".join(map(str, mantissa_digits)) or "0")
+    mantissa, exponent = mantissa * 10 ** (exponent % 3), exponent - exponent % 3
+    text = "%s%d" % ("-" if sign else "", mantissa)
+    if "e" in digits.lower():
+        return text + ("e%d" % exponent if exponent else "")
+    return text + _DECIMAL.get(exponent, "e%d" % exponent)
+
+
+def same_quantity(a, b, resource=False):
     if a is None or b is None:
         return a is None and b is None
     try:
-        return parse_quantity(a) == parse_quantity(b)
+        return quantity_value(a, resource) == quantity_value(b, resource)
     except ValueError:
         return str(a) == str(b)
 
@@ -81,9 +129,57 @@ def _resources_patch(current, wanted):
                     patch.setdefault(section, {})[resource] = None
                 continue
             parse_quantity(quantity)
-            if not same_quantity(have, quantity):
+            if not same_quantity(have, quantity, resource=True):
                 patch.setdefault(section, {})[resource] = str(quantity)
     return patch
+
+
+# Probe fields the server fills in when they are left out or zero, and an HTTP probe's.
+PROBE_DEFAULTS = {
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
+HTTP_GET_DEFAULTS = {"path": "/", "scheme": "HTTP"}
+
+
+def _is_empty(value):
+    """What an ``omitempty`` field of the API drops: null, empty strings, lists and maps."""
+    return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
+
+
+def _pruned(value):
+    """A value with its empty fields dropped, recursively, as the server serializes it."""
+    if isinstance(value, dict):
+        kept = ((k, _pruned(v)) for k, v in value.items())
+        return {k: v for k, v in kept if not _is_empty(v)}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
+def _stored_value_from(source):
+    """An EnvVarSource as stored: empty fields dropped, fieldRef's apiVersion and
+    resourceFieldRef's divisor defaulted, the divisor in its canonical form."""
+    source = _pruned(source or {})
+    if "fieldRef" in source:
+        source["fieldRef"].setdefault("apiVersion", "v1")
+    if "resourceFieldRef" in source:
+        ref = source["resourceFieldRef"]
+        with contextlib.suppress(ValueError):  # the server refuses it; leave it as written
+            ref["divisor"] = canonical_quantity(ref.get("divisor", "0"))
+    return source
+
+
+def _stored_env(entry):
+    """An EnvVar as stored: no empty ``value``, its ``valueFrom`` normalised."""
+    stored = {"name": entry["name"]}
+    if not _is_empty(entry.get("value")):
+        stored["value"] = str(entry["value"])
+    if not _is_empty(entry.get("valueFrom")):
+        stored["valueFrom"] = _stored_value_from(entry["valueFrom"])
+    return stored
 
 
 def _env_item(item):
@@ -101,9 +197,7 @@ def _env_patch(current, wanted, remove):
     for item in wanted or []:
         entry = _env_item(item)
         existing = have.get(entry["name"])
-        if existing is None or {k: v for k, v in existing.items() if k != "name"} != {
-            k: v for k, v in entry.items() if k != "name"
-        }:
+        if existing is None or _stored_env(existing) != _stored_env(entry):
             if existing is not None and "valueFrom" in existing and "value" in entry:
                 entry["valueFrom"] = None
             if existing is not None and "value" in existing and "valueFrom" in entry:
@@ -115,19 +209,30 @@ def _env_patch(current, wanted, remove):
     return patch
 
 
-def _probe_patch(current, wanted):
-    """Fields of ``wanted`` that differ from ``current`` (nested dicts compared by field)."""
+def _stored_field(key, value, defaults):
+    """One probe field as stored: empty means absent, zero or empty means the default."""
+    if key in defaults and (_is_empty(value) or (value == 0 and not isinstance(value, bool))):
+        return defaults[key]
+    if key == "initialDelaySeconds" and value == 0 and not isinstance(value, bool):
+        return None
+    return None if _is_empty(value) else _pruned(value)
+
+
+def _probe_patch(current, wanted, defaults=None):
+    """Fields of ``wanted`` that differ from ``current`` (nested dicts compared by field), both
+    taken as the server stores them."""
     if wanted is None:
         return None
+    defaults = PROBE_DEFAULTS if defaults is None else defaults
     current = current or {}
     patch = {}
     for key, value in wanted.items():
         have = current.get(key)
         if isinstance(value, dict) and isinstance(have, dict):
-            sub = _probe_patch(have, value)
+            sub = _probe_patch(have, value, HTTP_GET_DEFAULTS if key == "httpGet" else {})
             if sub:
                 patch[key] = sub
-        elif value != have:
+        elif _stored_field(key, value, defaults) != _stored_field(key, have, defaults):
             patch[key] = value
     return patch
 

@@ -19,6 +19,11 @@ description:
   - "Idempotent: quantities are compared by value (V(2Gi) equals V(2048Mi), V(500m) equals
     V(0.5)), environment variables by name, probe fields one by one; nothing is sent when all
     is as asked."
+  - "What is asked is compared with the container as the API server stores it: an empty value
+    is no value (a variable set to V(\"\") is stored without C(value)), probe fields left out
+    or zero are their defaults (C(periodSeconds=10), C(httpGet.scheme=HTTP), ...), a
+    C(fieldRef) has C(apiVersion=v1), and requests and limits are rounded up to C(1m) as the
+    server rounds them."
   - A change of the pod template rolls the workload's pods, as any template change does.
   - kubernetes.core's M(kubernetes.core.k8s) can patch a container only by sending the path of
     the whole container list, and compares quantities as strings.
