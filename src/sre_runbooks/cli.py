@@ -25,6 +25,7 @@ from sre_runbooks.payload import (
     InputError,
     InvalidNameError,
     parse_extra_vars,
+    parse_labels,
     parse_payload,
     validate_k8s_name,
 )
@@ -41,8 +42,8 @@ EXIT_CODES_HELP = """exit codes:
   0  resolved, or nothing to do (not firing, in cooldown, locked by another run, planned in
      check mode)
   1  failed: the run failed or refused to act, or the playbook wrote no report
-  2  bad input, nothing ran: unknown alert, bad payload, invalid names or -e pairs, no role for
-     the alert yet, no sandbox and no inventory
+  2  bad input, nothing ran: unknown alert, bad payload, invalid names, -e or --label pairs, no
+     role for the alert yet, no sandbox and no inventory
   3  mitigated but not resolved by the deadline, or a risky action awaits approval (--yes)
 with several alerts or hosts the worst code wins (1, then 3, then 0)."""
 
@@ -309,8 +310,11 @@ def _keep_arg(value: str) -> int:
 def _plan(args: argparse.Namespace, catalog: Catalog) -> tuple[runs.Target, runs.PayloadPlan]:
     """Every check before anything runs; the target and the jobs."""
     if args.alert_file is not None:
-        if args.alert or args.namespace or args.system:
-            raise InputError("give either ALERT (with --namespace/--system) or --alert-file")
+        if args.alert or args.namespace or args.system or args.label:
+            raise InputError(
+                "give either ALERT (with --namespace/--system/--label) or --alert-file: "
+                "a payload carries its alerts' labels"
+            )
         source = sys.stdin.buffer if args.alert_file == "-" else args.alert_file
         data = runs.read_payload_bytes(source)
         for alert in parse_payload(data):  # reported before the target is looked at
@@ -325,11 +329,12 @@ def _plan(args: argparse.Namespace, catalog: Catalog) -> tuple[runs.Target, runs
         args.alert,
         namespace=args.namespace,
         system=args.system,
+        labels=parse_labels(args.label),
         limit=args.limit,
         roles_dir=args.roles_dir,
     )
     target = runs.resolve_target(args.inventory)
-    runs.check_limit(args.limit, target)
+    runs.check_job_target(job, target)
     return target, runs.PayloadPlan([job], [])
 
 
@@ -518,6 +523,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--namespace", type=_namespace_arg, help="the alert's namespace (selects the system)"
     )
     run.add_argument("--system", help="the system, for alert names several systems share")
+    run.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a label of the alert, as Alertmanager would send it (repeatable), e.g. "
+        "--label pod=NAME; --namespace and --system are labels too",
+    )
     run.add_argument(
         "-e",
         "--extra-vars",

@@ -1,4 +1,5 @@
-"""Untrusted input: Alertmanager webhook payloads, Kubernetes names and ``-e`` extra variables.
+"""Untrusted input: Alertmanager webhook payloads, alert labels, Kubernetes names and ``-e``
+extra variables.
 
 Everything here only validates and returns data. Values are never interpolated into a shell
 command line. Ansible templates the strings it is given as extra variables, so whoever hands
@@ -25,6 +26,8 @@ _RFC1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _RFC1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _RFC1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+"""Prometheus' grammar of label names; Alertmanager sends no other (its values are any UTF-8)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ class ExtraVarsError(InputError):
     """A ``-e key=value`` argument is malformed."""
 
 
+class LabelError(InputError):
+    """An alert label given on the command line (``--label key=value``) is malformed."""
+
+
 def _shown(value: str, limit: int = 60) -> str:
     text = value if len(value) <= limit else value[:limit] + "..."
     return repr(text)
@@ -124,6 +131,46 @@ def validate_k8s_name(kind: str, value: object) -> str:
     if not rule.pattern.fullmatch(value):
         raise InvalidNameError(f"{kind} name {_shown(value)} is invalid: it must be {rule.format}")
     return value
+
+
+def _utf8_problem(value: str) -> str | None:
+    """Why ``value`` is not UTF-8 text, or None. Python strings can hold lone surrogates (from a
+    JSON escape such as ``\\ud800``, or undecodable bytes of a command line); UTF-8 cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"holds {value[error.start]!r} at position {error.start}, which is not UTF-8 text"
+    return None
+
+
+def _label_name_problem(name: str) -> str | None:
+    if LABEL_NAME.fullmatch(name):
+        return None
+    return (
+        f"label name {_shown(name)} is invalid: Prometheus label names are letters, digits and "
+        "'_', not starting with a digit"
+    )
+
+
+def label_problem(name: str, value: str) -> str | None:
+    """What is wrong with one alert label, or None: the name must follow Prometheus' grammar
+    (``[a-zA-Z_][a-zA-Z0-9_]*``), the value must be UTF-8 text, and the value of a label used as
+    a Kubernetes name (``K8S_NAME_LABELS``) must be a valid name of its kind.
+
+    Values are otherwise free text, as in Prometheus: whoever puts one into a PromQL query
+    escapes it (the ``sre.runbooks.promql_selector`` filter)."""
+    problem = _label_name_problem(name)
+    if problem:
+        return problem
+    problem = _utf8_problem(value)
+    if problem:
+        return f"label {name!r} {problem}"
+    if name in K8S_NAME_LABELS:
+        try:
+            validate_k8s_name(K8S_NAME_LABELS[name], value)
+        except InvalidNameError as error:
+            return f"label {name!r}: {error}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -152,6 +199,16 @@ def _string_map(value: object, where: str) -> dict[str, str]:
         if not isinstance(item, str):
             raise PayloadError(f"{where}.{key} must be a string, not {_json_type(item)}")
     return dict(value)
+
+
+def _label_map(value: object, where: str) -> dict[str, str]:
+    """A label set: a map of strings whose keys are Prometheus label names."""
+    labels = _string_map(value, where)
+    for name in labels:
+        problem = _label_name_problem(name)
+        if problem:
+            raise PayloadError(f"{where}: {problem}")
+    return labels
 
 
 def _json_type(value: object) -> str:
@@ -192,7 +249,7 @@ def _decode(data: bytes | str) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise PayloadError(f"payload is not UTF-8: {error}") from None
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise PayloadError(
             f"payload is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -201,11 +258,24 @@ def _decode(data: bytes | str) -> dict[str, Any]:
         raise PayloadError("payload is not JSON that can be read: nested too deeply") from None
     if not isinstance(document, dict):
         raise PayloadError(f"payload must be a JSON object, not {_json_type(document)}")
+    problem = _utf8_problem(json.dumps(document, ensure_ascii=False))
+    if problem:  # a \ud800 escape: JSON allows it, UTF-8 (and Alertmanager) does not
+        raise PayloadError(f"payload {problem}")
     return document
 
 
 def _reject_constant(name: str) -> object:
     raise PayloadError(f"payload is not JSON: {name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object; a key given twice (a label set with two values of a label) is refused."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise PayloadError(f"payload has the key {_shown(key)} twice in one object")
+        document[key] = value
+    return document
 
 
 def _check_envelope(document: Mapping[str, Any]) -> list[Any]:
@@ -220,9 +290,11 @@ def _check_envelope(document: Mapping[str, Any]) -> list[Any]:
         raise PayloadError(f"status must be 'firing' or 'resolved', not {status!r}")
     for key in ("receiver", "groupKey", "externalURL"):
         _optional_string(document, key, "")
-    for key in ("groupLabels", "commonLabels", "commonAnnotations"):
+    for key in ("groupLabels", "commonLabels"):
         if key in document:
-            _string_map(document[key], key)
+            _label_map(document[key], key)
+    if "commonAnnotations" in document:
+        _string_map(document["commonAnnotations"], "commonAnnotations")
     truncated = document.get("truncatedAlerts", 0)
     if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
         raise PayloadError("truncatedAlerts must be a non-negative integer")
@@ -239,7 +311,7 @@ def _parse_alert(item: object, index: int) -> Alert:
     status = _require(item, "status", f"{where}: ")
     if status not in ALERT_STATUSES:
         raise PayloadError(f"{where}.status must be 'firing' or 'resolved', not {status!r}")
-    labels = _string_map(_require(item, "labels", f"{where}: "), f"{where}.labels")
+    labels = _label_map(_require(item, "labels", f"{where}: "), f"{where}.labels")
     alertname = labels.get("alertname", "")
     if not alertname:
         raise PayloadError(f"{where}.labels has no alertname")
@@ -260,21 +332,18 @@ def _parse_alert(item: object, index: int) -> Alert:
 
 
 def _check_names(alert: Alert, index: int) -> None:
-    for label, kind in K8S_NAME_LABELS.items():
-        if label in alert.labels:
-            try:
-                validate_k8s_name(kind, alert.labels[label])
-            except InvalidNameError as error:
-                raise PayloadError(
-                    f"alerts[{index}] ({alert.alertname}): label {label!r}: {error}"
-                ) from None
+    for name, value in alert.labels.items():
+        problem = label_problem(name, value)
+        if problem:
+            raise PayloadError(f"alerts[{index}] ({alert.alertname}): {problem}")
 
 
 def parse_payload(data: bytes | str) -> list[Alert]:
     """The firing alerts of an Alertmanager webhook payload, one per fingerprint, in order.
 
-    Resolved alerts are never returned. Every alert is checked for shape and types; firing
-    alerts also have their Kubernetes-name labels (``K8S_NAME_LABELS``) checked. A missing
+    Resolved alerts are never returned. Every alert is checked for shape and types, and every
+    label name against Prometheus' grammar; firing alerts also have their labels checked with
+    ``label_problem`` (UTF-8 values, Kubernetes-name labels). A missing
     fingerprint is replaced by a hash of the sorted labels (``labels_fingerprint``).
     """
     alerts = _check_envelope(_decode(data))
@@ -323,5 +392,32 @@ def parse_extra_vars(items: Iterable[str]) -> dict[str, str]:
             )
         if key in result:
             raise ExtraVarsError(f"extra variable {key!r} is given more than once")
+        problem = _utf8_problem(value)
+        if problem:
+            raise ExtraVarsError(f"extra variable {key!r} {problem}")
         result[key] = value
+    return result
+
+
+def parse_labels(items: Iterable[str]) -> dict[str, str]:
+    """``--label key=value`` arguments as a label set, checked as a payload's labels are.
+
+    Each name follows Prometheus' grammar and is given once; each value is checked with
+    ``label_problem`` (UTF-8 text; a valid Kubernetes name for ``namespace``, ``pod``, ...).
+    Values are kept verbatim (``=`` may appear in them). ``alertname`` is the ALERT argument,
+    never a ``--label``.
+    """
+    result: dict[str, str] = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise LabelError(f"--label {_shown(item)} is not of the form key=value")
+        if name == "alertname":
+            raise LabelError("--label alertname is not allowed: the alert name is ALERT")
+        if name in result:
+            raise LabelError(f"--label {name!r} is given more than once")
+        problem = label_problem(name, value)
+        if problem:
+            raise LabelError(f"--label: {problem}")
+        result[name] = value
     return result

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 import yaml
 
 from sre_runbooks._version import COLLECTION_ROOT
-from sre_runbooks.catalog import Catalog, CatalogEntry, role_remediation
+from sre_runbooks.catalog import AlertResolutionError, Catalog, CatalogEntry, role_remediation
 from sre_runbooks.payload import (
     MAX_PAYLOAD_BYTES,
     Alert,
@@ -318,23 +318,56 @@ def check_limit(limit: str | None, target: Target) -> None:
         )
 
 
+def _selecting_labels(catalog: Catalog, alertname: str) -> set[str]:
+    """The labels that pick among the entries of a name: those of their ``match`` selectors."""
+    keys = {"namespace", "system"}
+    for entry in catalog.by_name(alertname):
+        keys.update(key for selector in entry.match for key in selector)
+    return keys
+
+
+def _named_labels(
+    labels: Mapping[str, str] | None, namespace: str | None, system: str | None
+) -> dict[str, str]:
+    """``--label`` pairs with ``--namespace`` and ``--system``, which are labels too."""
+    given = dict(labels or {})
+    for key, value in (("namespace", namespace), ("system", system)):
+        if value is None:
+            continue
+        if given.setdefault(key, value) != value:
+            raise InputError(
+                f"--{key} {value!r} and --label {key}={given[key]!r} disagree: give the {key} once"
+            )
+    return given
+
+
 def plan_named(
     catalog: Catalog,
     alertname: str,
     *,
     namespace: str | None = None,
     system: str | None = None,
+    labels: Mapping[str, str] | None = None,
     limit: str | None = None,
     roles_dir: Path | None = None,
 ) -> Job:
-    """The job of ``runbook run ALERT [--namespace N] [--system S]``.
+    """The job of ``runbook run ALERT [--namespace N] [--system S] [--label KEY=VALUE ...]``.
 
-    ``limit`` is checked against the inventory later (``check_limit``).
+    ``labels`` are the ``--label`` pairs, already checked (``payload.parse_labels``). The
+    alert's labels are them, ``namespace`` and ``system`` (a label given twice with two values is
+    refused), ``alertname`` and the entry's ``system``. They select the catalog entry as a
+    payload's labels do, and give the target (e.g. ``pod`` for PodRestart). A ``cluster`` label
+    is the run's ``--limit``, as in a payload; ``check_job_target`` checks it and ``limit``
+    against the inventory later.
     """
-    selectors = {
-        key: value for key, value in (("namespace", namespace), ("system", system)) if value
-    }
-    if not selectors:
+    given = _named_labels(labels, namespace, system)
+    cluster = given.get("cluster")
+    if cluster is not None and limit is not None and limit != cluster:
+        raise InputError(
+            f"--limit {limit!r} and --label cluster={cluster!r} disagree: the cluster label "
+            "is the run's limit"
+        )
+    if not given.keys() & _selecting_labels(catalog, alertname):
         # A name several systems share, given alone: the system whose role exists, when only
         # one does (seed 001's Nimify for HighErrorRate, HighLatency, ServiceDown, ...).
         served = [
@@ -343,12 +376,30 @@ def plan_named(
             if role_available(entry, roles_dir)
         ]
         if len(served) == 1:
-            selectors = {"system": served[0].system}
-    entry = catalog.resolve(alertname, selectors)
+            given["system"] = served[0].system
+    entry = catalog.resolve(alertname, given)
     check_role(entry, roles_dir)
-    labels = {"alertname": entry.alert, **selectors, "system": entry.system}
-    entry.target_for(labels)
-    return Job(alert=entry.alert, entry=entry, labels=labels, limit=limit)
+    job_labels = {"alertname": entry.alert, **given, "system": entry.system}
+    for field_name, label in (entry.target.get("from_labels") or {}).items():
+        if label not in job_labels and entry.target.get(field_name) is None:
+            raise AlertResolutionError(
+                f"{entry.alert} ({entry.system}) needs the alert label {label!r} for the "
+                f"target's {field_name}: give it with --label {label}=VALUE"
+            )
+    entry.target_for(job_labels)
+    return Job(
+        alert=entry.alert,
+        entry=entry,
+        labels=job_labels,
+        limit=cluster if cluster is not None else limit,
+    )
+
+
+def check_job_target(job: Job, target: Target) -> None:
+    """A named job's ``cluster`` label must be a host of the inventory, and its limit a host
+    or group of it."""
+    _limit_for(job.labels, None, target)
+    check_limit(job.limit, target)
 
 
 @dataclass(frozen=True)

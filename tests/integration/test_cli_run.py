@@ -104,7 +104,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_role: Any) -> di
     (playbooks / "remediate.yml").write_text(PLAYBOOK)
     (playbooks / "maintenance_daily.yml").write_text(MAINTENANCE)
     roles = tmp_path / "roles"
-    for role in ("high_error_rate", "service_down"):
+    for role in ("high_error_rate", "service_down", "pod_restart"):
         fake_role(roles, role, ["nimify"])
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(INVENTORY)
@@ -246,6 +246,46 @@ def test_payload_runs_each_firing_alert_once_on_its_cluster(capsys, world):
             text = path.read_text(encoding="utf-8", errors="replace")
             for secret in SECRETS.values():
                 assert secret not in text, f"{secret} found in {path}"
+
+
+def test_labels_given_on_the_command_line_reach_the_playbook_as_data(capsys, world):
+    trap = world["tmp"] / "pwned"
+    lookup = "{{ lookup('pipe', 'touch " + str(trap) + "') }}"
+    pod = "nimify-api-7d9f8b6c5d-x2x4z"
+    job = 'x"} or vector(1) or up{job="'
+    code, out, err = launch(
+        capsys,
+        world,
+        "run",
+        "PodRestart",
+        "--label",
+        f"pod={pod}",
+        "--label",
+        "cluster=beta",
+        "--label",
+        f"job={job}",
+        "--label",
+        f"note={lookup}",
+        "--json",
+    )
+    assert code == cli.EXIT_OK, err
+    (result,) = json.loads(out)
+    assert (result["alert"], result["system"], result["cluster"]) == (
+        "PodRestart",
+        "nimify",
+        "beta",
+    )
+    (item,) = result["reports"]
+    assert item["cluster"] == "beta"
+    assert item["report"]["labels"] == {
+        "alertname": "PodRestart",
+        "pod": pod,
+        "cluster": "beta",
+        "job": job,
+        "note": lookup,
+        "system": "nimify",
+    }
+    assert not trap.exists()
 
 
 def test_maintenance_runs_its_playbook(capsys, world):

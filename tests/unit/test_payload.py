@@ -3,6 +3,7 @@
 import io
 import json
 import keyword
+import re
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ from sre_runbooks.payload import (
     MAX_PAYLOAD_BYTES,
     ExtraVarsError,
     InvalidNameError,
+    LabelError,
     PayloadError,
     labels_fingerprint,
     parse_extra_vars,
+    parse_labels,
     parse_payload,
     read_payload,
     validate_k8s_name,
@@ -442,3 +445,128 @@ def test_extra_var_given_twice_is_refused():
 def test_generated_extra_vars_round_trip(variables):
     variables = {key: value for key, value in variables.items() if not keyword.iskeyword(key)}
     assert parse_extra_vars([f"{key}={value}" for key, value in variables.items()]) == variables
+
+
+def test_extra_var_that_is_not_utf8_is_refused():
+    # Undecodable command line bytes reach Python as lone surrogates.
+    with pytest.raises(ExtraVarsError, match=r"'note' holds '\\udcff'.* not UTF-8"):
+        parse_extra_vars(["note=a\udcff"])
+
+
+# ----- label names and values: what Alertmanager can send -----
+
+PROMETHEUS_LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
+BAD_LABEL_NAMES = ["$(id)", "a-b", "1a", "a b", "a.b", "é", "", "a\nb", "{{ x }}", "job="]
+
+
+@pytest.mark.parametrize("name", BAD_LABEL_NAMES)
+@pytest.mark.parametrize("status", ["firing", "resolved"])
+def test_a_label_name_outside_prometheus_grammar_makes_the_payload_malformed(name, status):
+    alert = {**firing("a1", **{name: "x"}), "status": status}
+    with pytest.raises(PayloadError, match=r"alerts\[0\]\.labels: label name .* is invalid"):
+        parse_payload(json.dumps(envelope([alert])))
+
+
+@pytest.mark.parametrize("field", ["groupLabels", "commonLabels"])
+def test_label_names_of_the_group_and_common_labels_are_checked(field):
+    document = envelope([firing("a1")], **{field: {"$(id)": "x"}})
+    with pytest.raises(PayloadError, match=rf"{field}: label name '\$\(id\)' is invalid"):
+        parse_payload(json.dumps(document))
+
+
+@EXAMPLES
+@given(st.text(max_size=12))
+def test_generated_label_names_are_accepted_exactly_when_prometheus_accepts_them(name):
+    document = json.dumps(envelope([firing("a1", **{name: "x"})]))
+    if re.fullmatch(PROMETHEUS_LABEL_NAME, name):
+        (alert,) = parse_payload(document)
+        assert alert.labels[name] == "x"
+    else:
+        with pytest.raises(PayloadError, match="label name"):
+            parse_payload(document)
+
+
+@EXAMPLES
+@given(st.text(max_size=200))
+def test_any_utf8_value_of_a_free_label_is_kept_verbatim(value):
+    (alert,) = parse_payload(json.dumps(envelope([firing("a1", job=value, note=value)])))
+    assert alert.labels["job"] == value
+    assert alert.labels["note"] == value
+
+
+@pytest.mark.parametrize(
+    "alert",
+    [
+        firing("a1", job="\ud800"),
+        {**firing("a1"), "annotations": {"summary": "x\udfff"}},
+        {**firing("a1"), "status": "resolved", "labels": {"alertname": "X", "job": "\udc00"}},
+    ],
+)
+def test_a_lone_surrogate_escape_is_not_utf8_and_refused(alert):
+    # JSON's \ud800 escape decodes to a lone surrogate, which UTF-8 cannot encode.
+    with pytest.raises(PayloadError, match="not UTF-8 text"):
+        parse_payload(json.dumps(envelope([alert])))
+
+
+def test_a_label_given_twice_in_one_label_set_is_refused():
+    text = json.dumps(envelope([firing("a1")])).replace(
+        '"namespace": "nimify-system"', '"namespace": "nimify-system", "namespace": "kube-system"'
+    )
+    assert text.count('"namespace"') == 2
+    with pytest.raises(PayloadError, match="key 'namespace' twice"):
+        parse_payload(text)
+
+
+# ----- --label -----
+
+
+def test_labels_are_parsed_like_a_payloads():
+    assert parse_labels(["pod=nimify-api-0", 'job=x"} or vector(1)', "note=a=b", "_e="]) == {
+        "pod": "nimify-api-0",
+        "job": 'x"} or vector(1)',
+        "note": "a=b",
+        "_e": "",
+    }
+    assert parse_labels([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("pod", "--label 'pod' is not of the form key=value"),
+        ("=x", "label name '' is invalid"),
+        ("a-b=1", "label name 'a-b' is invalid"),
+        ("$(id)=1", r"label name '\$\(id\)' is invalid"),
+        ("é=1", "label name 'é' is invalid"),
+        ("alertname=PodRestart", "the alert name is ALERT"),
+        ("pod=Bad_Pod", "label 'pod': pod name 'Bad_Pod' is invalid"),
+        ("namespace=$(reboot)", "label 'namespace': namespace name"),
+        ("service=", "label 'service': service name must not be empty"),
+        ("note=\udcff", "label 'note' holds .* not UTF-8 text"),
+    ],
+)
+def test_malformed_labels_are_refused(item, message):
+    with pytest.raises(LabelError, match=message):
+        parse_labels([item])
+
+
+def test_label_given_twice_is_refused():
+    with pytest.raises(LabelError, match="'pod' is given more than once"):
+        parse_labels(["pod=a", "pod=a"])
+
+
+@EXAMPLES
+@given(
+    st.dictionaries(
+        st.from_regex(PROMETHEUS_LABEL_NAME, fullmatch=True).filter(
+            lambda name: (
+                name not in {"alertname", "namespace", "pod", "service", "container"}
+                and name not in {"deployment", "statefulset", "daemonset"}
+            )
+        ),
+        st.text(),
+        max_size=6,
+    )
+)
+def test_generated_labels_round_trip(labels):
+    assert parse_labels([f"{name}={value}" for name, value in labels.items()]) == labels

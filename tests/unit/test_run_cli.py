@@ -65,6 +65,21 @@ def alert(name: str, status: str = "firing", **labels: str) -> dict:
     return {"status": status, "labels": {"alertname": name, **labels}}
 
 
+def successful_run(job: runs.Job, run_dir: Path) -> runs.RunResult:
+    """What runs.remediate returns for a run that succeeded without a report (a stand-in)."""
+    return runs.RunResult(
+        name=job.alert,
+        run_id="20261123T000000Z-x-0000",
+        run_dir=run_dir,
+        limit=job.limit,
+        status="successful",
+        rc=0,
+        reports=[],
+        exit_code=cli.EXIT_OK,
+        system=job.entry.system,
+    )
+
+
 def test_unknown_alert_exits_2_with_suggestions(capsys, setup, never_runs):
     code, out, err = run_cli(capsys, setup, "run", "HighErorRate", "--inventory", "x")
     assert code == cli.EXIT_BAD_INPUT
@@ -275,17 +290,7 @@ def test_without_inventory_the_running_sandbox_is_the_target(capsys, setup, monk
 
     def remediate(job, **kwargs):
         seen.append((job, kwargs))
-        return runs.RunResult(
-            name=job.alert,
-            run_id="20261123T000000Z-x-0000",
-            run_dir=setup["tmp"],
-            limit=job.limit,
-            status="successful",
-            rc=0,
-            reports=[],
-            exit_code=cli.EXIT_OK,
-            system=job.entry.system,
-        )
+        return successful_run(job, setup["tmp"])
 
     monkeypatch.setattr(runs, "remediate", remediate)
     code, out, err = run_cli(
@@ -311,3 +316,154 @@ def test_without_inventory_the_running_sandbox_is_the_target(capsys, setup, monk
     assert kwargs["extra"] == {"a": "b"}
     assert job.labels == {"alertname": "HighErrorRate", "system": "nimify"}
     assert "HighErrorRate (nimify): runner successful" in out
+
+
+# ----- --label -----
+
+
+@pytest.fixture
+def recorded(setup: dict[str, Path], fake_role: Any, monkeypatch: pytest.MonkeyPatch) -> list:
+    """PodRestart's and HighMemoryUsage's roles (Nimify) exist; runs.remediate records its jobs."""
+    for role in ("pod_restart", "high_memory_usage"):
+        fake_role(setup["roles"], role, ["nimify"])
+    jobs: list = []
+
+    def remediate(job: runs.Job, **kwargs: Any) -> runs.RunResult:
+        jobs.append(job)
+        return successful_run(job, setup["tmp"])
+
+    monkeypatch.setattr(runs, "remediate", remediate)
+    return jobs
+
+
+def run_named(capsys, setup, *argv: str) -> tuple[int, str, str]:
+    return run_cli(
+        capsys,
+        setup,
+        "run",
+        *argv,
+        "--inventory",
+        str(setup["inventory"]),
+        "--artifacts-dir",
+        str(setup["tmp"] / "runs"),
+    )
+
+
+POD = "nimify-api-7d9f8b6c5d-x2x4z"
+
+
+def test_an_alert_whose_target_needs_a_label_says_how_to_give_it(capsys, setup, recorded):
+    code, out, err = run_named(capsys, setup, "PodRestart")
+    assert code == cli.EXIT_BAD_INPUT
+    assert "PodRestart (nimify) needs the alert label 'pod'" in err
+    assert "--label pod=VALUE" in err
+    assert out == ""
+    assert recorded == []
+
+
+def test_labels_reach_the_job_and_select_the_target(capsys, setup, recorded):
+    code, _, err = run_named(
+        capsys,
+        setup,
+        "PodRestart",
+        "--label",
+        f"pod={POD}",
+        "--label",
+        "namespace=triton-system",
+        "--label",
+        'job=x"} or vector(1)',
+        "--namespace",
+        "triton-system",  # the same value twice is no conflict
+    )
+    assert code == cli.EXIT_OK, err
+    (job,) = recorded
+    assert job.labels == {
+        "alertname": "PodRestart",
+        "pod": POD,
+        "namespace": "triton-system",
+        "job": 'x"} or vector(1)',
+        "system": "nimify",
+    }
+    assert job.entry.target_for(job.labels) == {
+        "kind": "Pod",
+        "namespace": "triton-system",
+        "name": POD,
+    }
+    assert job.limit is None
+
+
+def test_a_shared_name_with_only_a_pod_label_runs_the_system_that_has_a_role(
+    capsys, setup, recorded
+):
+    code, _, err = run_named(capsys, setup, "HighMemoryUsage", "--label", f"pod={POD}")
+    assert code == cli.EXIT_OK, err
+    (job,) = recorded
+    assert (job.entry.system, job.labels["pod"], job.labels["system"]) == ("nimify", POD, "nimify")
+
+
+def test_a_cluster_label_is_the_runs_limit(capsys, setup, recorded):
+    code, _, err = run_named(
+        capsys, setup, "PodRestart", "--label", f"pod={POD}", "--label", "cluster=beta"
+    )
+    assert code == cli.EXIT_OK, err
+    assert [job.limit for job in recorded] == ["beta"]
+
+
+WITH_POD = ["--label", f"pod={POD}"]
+BAD_LABELS = [
+    (["--label", "pod"], "--label 'pod' is not of the form key=value"),
+    ([*WITH_POD, "--label", "a-b=1"], "label name 'a-b' is invalid"),
+    ([*WITH_POD, "--label", "$(id)=1"], "label name '$(id)' is invalid"),
+    ([*WITH_POD, "--label", "=1"], "label name '' is invalid"),
+    (["--label", "pod=Bad_Pod"], "label 'pod': pod name 'Bad_Pod' is invalid"),
+    (["--label", "pod=a;reboot"], "label 'pod': pod name 'a;reboot' is invalid"),
+    ([*WITH_POD, "--label", "alertname=HighErrorRate"], "the alert name is ALERT"),
+    ([*WITH_POD, "--label", f"pod={POD}"], "'pod' is given more than once"),
+    (
+        [*WITH_POD, "--namespace", "nimify-system", "--label", "namespace=database"],
+        "--namespace 'nimify-system' and --label namespace='database' disagree",
+    ),
+    (
+        [*WITH_POD, "--system", "nimify", "--label", "system=service-template"],
+        "--system 'nimify' and --label system='service-template' disagree",
+    ),
+    ([*WITH_POD, "--label", "cluster=gamma"], "cluster 'gamma' is not a host"),
+    (
+        [*WITH_POD, "--label", "cluster=alpha", "--limit", "beta"],
+        "--limit 'beta' and --label cluster='alpha' disagree",
+    ),
+    ([*WITH_POD, "--label", "system=bolt"], "PodRestart: no entry matches labels"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_LABELS, ids=[message for _, message in BAD_LABELS])
+def test_bad_labels_exit_2_and_nothing_runs(capsys, setup, recorded, never_runs, case):
+    argv, message = case
+    code, out, err = run_named(capsys, setup, "PodRestart", *argv)
+    assert code == cli.EXIT_BAD_INPUT
+    assert message in err
+    assert out == ""
+    assert recorded == []
+    assert never_runs == []
+    assert not (setup["tmp"] / "runs").exists()
+
+
+def test_labels_with_an_alert_file_exit_2(capsys, setup, recorded):
+    file = setup["tmp"] / "payload.json"
+    file.write_text(payload(alert("PodRestart", namespace="nimify-system", pod=POD)))
+    code, _, err = run_cli(capsys, setup, "run", "--alert-file", str(file), "--label", "pod=x")
+    assert code == cli.EXIT_BAD_INPUT
+    assert "give either ALERT (with --namespace/--system/--label) or --alert-file" in err
+    assert recorded == []
+
+
+def test_a_payload_label_named_like_a_command_exits_2_before_anything(capsys, setup, never_runs):
+    file = setup["tmp"] / "payload.json"
+    file.write_text(payload(alert("HighErrorRate", namespace="nimify-system", **{"$(id)": "x"})))
+    code, out, err = run_cli(
+        capsys, setup, "run", "--alert-file", str(file), "--inventory", str(setup["inventory"])
+    )
+    assert code == cli.EXIT_BAD_INPUT
+    assert "alerts[0].labels: label name '$(id)' is invalid" in err
+    assert out == ""
+    assert never_runs == []
