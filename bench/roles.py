@@ -103,6 +103,7 @@ def time_role(
                 "sre_runbooks_approve": True,
                 "sre_runbooks_verify": False,
                 "sre_runbooks_cooldown_seconds": 0,
+                "sre_runbooks_budget": 0,
                 "sre_runbooks_report_dir": str(report_dir),
             }
         ),

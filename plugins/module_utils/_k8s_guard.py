@@ -22,7 +22,9 @@ from ansible_collections.sre.runbooks.plugins.module_utils.k8s import (
     target_text,
 )
 
-COOLDOWN_ANNOTATION = "sre.runbooks/last-mitigation"
+# Recent mitigations of an object (a JSON list), read by the cooldown and the budget.
+MITIGATIONS_ANNOTATION = "sre.runbooks/mitigations"
+HISTORY_LIMIT = 20
 REPORTING_CONTROLLER = "sre.runbooks"
 LEASE_PREFIX = "/apis/coordination.k8s.io/v1"
 EVENTS_PREFIX = "/apis/events.k8s.io/v1"
@@ -95,28 +97,98 @@ def lease_spec(holder, duration, now, previous=None):
     }
 
 
-def last_mitigation(target):
-    """The cooldown stamp of a target object, as a dict, or None."""
-    annotations = ((target or {}).get("metadata") or {}).get("annotations") or {}
-    raw = annotations.get(COOLDOWN_ANNOTATION)
+def _entry_time(entry):
+    return parse_time(entry.get("at")) if isinstance(entry, dict) else None
+
+
+def mitigation_history(obj):
+    """The recent mitigations kept on an object, oldest first (dicts: at, alert, run, actions).
+
+    Unreadable annotations and entries count as no history: a broken stamp must not block a cure.
+    """
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    raw = annotations.get(MITIGATIONS_ANNOTATION)
     if not raw:
-        return None
+        return []
     try:
-        stamp = json.loads(raw)
+        entries = json.loads(raw)
     except ValueError:
-        return None
-    return stamp if isinstance(stamp, dict) else None
+        return []
+    if not isinstance(entries, list):
+        return []
+    readable = [entry for entry in entries if _entry_time(entry) is not None]
+    return sorted(readable, key=_entry_time)
 
 
-def cooldown_remaining(stamp, cooldown, now):
-    """Seconds left of the cooldown that ``stamp`` started; 0 when over or absent."""
-    if not stamp or cooldown <= 0:
-        return 0
-    at = parse_time(stamp.get("at"))
-    if at is None:
-        return 0
-    left = cooldown - (now - at).total_seconds()
+def _seconds_left(window, since, now):
+    left = window - (now - since).total_seconds()
     return int(left) + 1 if left > 0 else 0
+
+
+def hold_back(history, alert, now, limits):
+    """Why a run of ``alert`` must leave an object alone, or None when it may act.
+
+    The cooldown stops storms: ``alert``'s own remediation of the object is not repeated within
+    ``limits.cooldown`` seconds; another alert's earlier cure does not count. The budget stops
+    flapping: after ``limits.budget`` mitigations of the object by any alerts within
+    ``limits.budget_window`` seconds, nothing touches it until enough of them have left the
+    window. 0 turns either off.
+    """
+    cooldown, budget, budget_window = limits.cooldown, limits.budget, limits.budget_window
+    same = [entry for entry in history if entry.get("alert") == alert]
+    if cooldown > 0 and same:
+        last = same[-1]
+        left = _seconds_left(cooldown, _entry_time(last), now)
+        if left:
+            return {"outcome": "cooldown", "remaining": left, "last": last, "count": len(same)}
+    if budget > 0 and budget_window > 0:
+        recent = [
+            entry for entry in history if (now - _entry_time(entry)).total_seconds() < budget_window
+        ]
+        if len(recent) >= budget:
+            # The object is free again once enough of them have left the window.
+            freeing = recent[len(recent) - budget]
+            left = _seconds_left(budget_window, _entry_time(freeing), now)
+            if left:
+                return {
+                    "outcome": "budget",
+                    "remaining": left,
+                    "last": recent[-1],
+                    "count": len(recent),
+                }
+    return None
+
+
+def hold_message(hold, alert, obj, budget_window=0):
+    """One sentence saying why an object is held back (``hold`` from ``hold_back``)."""
+    text = target_text(obj["kind"], obj["namespace"], obj["name"])
+    last = hold["last"]
+    by = "run %s at %s (%s)" % (
+        last.get("run"),
+        last.get("at"),
+        ", ".join(last.get("actions") or []),
+    )
+    if hold["outcome"] == "cooldown":
+        return "%s already mitigated %s by %s; cooldown for %s s more" % (
+            alert,
+            text,
+            by,
+            hold["remaining"],
+        )
+    return "%s was mitigated %d times within %s s, last by %s; budget exhausted for %s s more" % (
+        text,
+        hold["count"],
+        budget_window,
+        by,
+        hold["remaining"],
+    )
+
+
+def with_mitigation(history, entry, now, keep_seconds, limit=HISTORY_LIMIT):
+    """``history`` with ``entry`` appended, dropping what is older than ``keep_seconds``."""
+    kept = [item for item in history if (now - _entry_time(item)).total_seconds() < keep_seconds]
+    kept.append(entry)
+    return kept[-max(limit, 1) :]
 
 
 _REASON = re.compile(r"[^A-Za-z0-9]")
@@ -238,10 +310,15 @@ class Guard:
         spec["renewTime"] = micro_time(utcnow())
         return self._write_lease(existing, spec)
 
-    def stamp(self, stamp):
-        """Writes the cooldown annotation on the target (a metadata-only merge patch)."""
+    def record(self, entry, keep_seconds):
+        """Adds ``entry`` to the object's mitigation history (a metadata-only merge patch)."""
+        history = with_mitigation(
+            mitigation_history(self.read_target()), entry, parse_time(entry["at"]), keep_seconds
+        )
         patch = {
-            "metadata": {"annotations": {COOLDOWN_ANNOTATION: json.dumps(stamp, sort_keys=True)}}
+            "metadata": {
+                "annotations": {MITIGATIONS_ANNOTATION: json.dumps(history, sort_keys=True)}
+            }
         }
         self.client.patch(self.kind, self.namespace, self.name, patch, patch_type="merge")
 
@@ -255,6 +332,106 @@ class Guard:
             body=event,
         )
         return (answer or {}).get("metadata", {}).get("name")
+
+
+def object_ref(obj):
+    """``{kind, namespace, name}`` of an object reference (extra keys dropped)."""
+    return {"kind": obj["kind"], "namespace": obj["namespace"], "name": obj["name"]}
+
+
+def same_object(one, other):
+    return object_ref(one) == object_ref(other)
+
+
+def distinct_objects(objects, exclude=()):
+    """The object references in order, each once, leaving out those in ``exclude``."""
+    seen = {(o["kind"], o["namespace"], o["name"]) for o in exclude}
+    found = []
+    for obj in objects:
+        key = (obj["kind"], obj["namespace"], obj["name"])
+        if key not in seen:
+            seen.add(key)
+            found.append(object_ref(obj))
+    return found
+
+
+class Limits:
+    """How long a run holds Leases and how often an object may be mitigated."""
+
+    def __init__(self, lease_duration, cooldown, budget=0, budget_window=0):
+        self.lease_duration = lease_duration
+        self.cooldown = cooldown
+        self.budget = budget
+        self.budget_window = budget_window
+
+    @property
+    def keep_seconds(self):
+        """How long a mitigation stays in an object's history."""
+        return max(self.cooldown, self.budget_window, 1)
+
+
+def take(client, holder, alert, objects, limits, *, check_mode):
+    """Takes each object's Lease and checks its cooldown and budget, in order.
+
+    Returns ``(taken, held)``: the objects this run now holds (in check mode: would hold), and
+    one dict per object it must leave alone (``object``, ``outcome`` locked, cooldown or budget,
+    ``message``, ``holder`` or ``remaining``). A held object's Lease is given back at once.
+    """
+    taken, held = [], []
+    for obj in objects:
+        guard = Guard(client, obj["kind"], obj["namespace"], obj["name"], holder)
+        outcome, other, _lease = guard.acquire(limits.lease_duration, check_mode)
+        if outcome == "locked":
+            message = "run %s is remediating %s" % (
+                other,
+                target_text(obj["kind"], obj["namespace"], obj["name"]),
+            )
+            held.append(
+                dict(object=object_ref(obj), outcome="locked", holder=other, message=message)
+            )
+        else:
+            # Read while holding the Lease: a run that finished just before us has written its
+            # history by the time it freed the Lease.
+            history = mitigation_history(guard.read_target())
+            hold = hold_back(history, alert, utcnow(), limits)
+            if hold is None:
+                taken.append(object_ref(obj))
+                continue
+            if not check_mode:
+                guard.release()
+            held.append(
+                dict(
+                    object=object_ref(obj),
+                    outcome=hold["outcome"],
+                    remaining=hold["remaining"],
+                    last=hold["last"],
+                    message=hold_message(hold, alert, obj, limits.budget_window),
+                )
+            )
+    return taken, held
+
+
+def give_back(client, holder, alert, objects, records, *, mitigated_target, limits, now):
+    """Records each changed object's mitigation in its history and frees every Lease held.
+
+    ``objects`` starts with the run's target, whose history gets the run's mitigation when
+    ``mitigated_target``; every other object gets the actions done to it. Returns the objects
+    whose Leases were freed.
+    """
+    freed = []
+    for index, obj in enumerate(objects):
+        guard = Guard(client, obj["kind"], obj["namespace"], obj["name"], holder)
+        actions = [record["action"] for record in records if same_object(record["object"], obj)]
+        if index == 0 and mitigated_target:
+            actions = actions or [record["action"] for record in records]
+        if actions:
+            guard.record(
+                {"at": micro_time(now), "alert": alert, "run": holder, "actions": actions},
+                limits.keep_seconds,
+            )
+        if guard.release():
+            freed.append(object_ref(obj))
+    return freed
 
 
 def append_audit(path, lines):

@@ -95,6 +95,8 @@ RESOURCES = {
     "Pod": ("/api/v1", "pods"),
     "Event": ("/api/v1", "events"),
     "Service": ("/api/v1", "services"),
+    "ConfigMap": ("/api/v1", "configmaps"),
+    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims"),
     "Deployment": ("/apis/apps/v1", "deployments"),
     "StatefulSet": ("/apis/apps/v1", "statefulsets"),
     "DaemonSet": ("/apis/apps/v1", "daemonsets"),

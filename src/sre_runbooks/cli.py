@@ -39,13 +39,14 @@ EXIT_BAD_INPUT = 2
 EXIT_UNRESOLVED = 3
 
 EXIT_CODES_HELP = """exit codes:
-  0  resolved, or nothing to do (not firing, in cooldown, locked by another run, planned in
-     check mode)
+  0  resolved, or nothing to do (the alert no longer fires, or planned in check mode)
   1  failed: the run failed or refused to act, or the playbook wrote no report
   2  bad input, nothing ran: unknown alert, bad payload, invalid names, -e or --label pairs, no
      role for the alert yet, no sandbox and no inventory
   3  mitigated but not resolved by the deadline, or a risky action awaits approval (--yes)
-with several alerts or hosts the worst code wins (1, then 3, then 0)."""
+  4  held back while the alert fires: another run holds an object it would change, or the
+     alert's cooldown or the object's budget of mitigations runs (the report says which)
+with several alerts or hosts the worst code wins (2, 1, 3, 4, then 0)."""
 
 
 def _default_rules() -> list[str]:

@@ -43,6 +43,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNRESOLVED = 3
+EXIT_HELD_BACK = 4
 
 PLAYBOOKS_DIR = COLLECTION_ROOT / "playbooks"
 REMEDIATE_PLAYBOOK = "remediate.yml"
@@ -53,8 +54,11 @@ DEFAULT_KEEP = 50
 OUTCOME_EXIT: dict[str, int] = {
     "resolved": EXIT_OK,
     "not_firing": EXIT_OK,
-    "cooldown": EXIT_OK,
-    "locked": EXIT_OK,
+    # Held back while the alert still fires: another run holds an object, or the cooldown or
+    # the budget of mitigations runs. Not resolved, so never 0.
+    "cooldown": EXIT_HELD_BACK,
+    "locked": EXIT_HELD_BACK,
+    "budget": EXIT_HELD_BACK,
     "planned": EXIT_OK,
     "approval_required": EXIT_UNRESOLVED,
     "unresolved": EXIT_UNRESOLVED,
@@ -65,7 +69,13 @@ OUTCOME_EXIT: dict[str, int] = {
 }
 """Exit code of each report outcome; an unknown outcome counts as failed."""
 
-_SEVERITY_OF_EXIT = {EXIT_OK: 0, EXIT_UNRESOLVED: 1, EXIT_FAILED: 2, EXIT_BAD_INPUT: 3}
+_SEVERITY_OF_EXIT = {
+    EXIT_OK: 0,
+    EXIT_HELD_BACK: 1,
+    EXIT_UNRESOLVED: 2,
+    EXIT_FAILED: 3,
+    EXIT_BAD_INPUT: 4,
+}
 _RUN_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[a-z0-9-]+")
 
 # Environment variables whose values may appear in ansible-runner's `command` artifact. Every

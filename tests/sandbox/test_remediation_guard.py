@@ -109,18 +109,15 @@ def test_release_records_events_stamp_and_audit_then_the_cooldown_holds(
     assert ours[0]["note"] == "HighErrorRate: rollback: revision 2 -> revision 3 (run run-a)"
     lease = kubectl_json(kubeconfig, "-n", namespace, "get", "lease", LEASE.format(target))
     assert not lease["spec"].get("holderIdentity")
-    stamp = kubectl_json(kubeconfig, "-n", namespace, "get", "deploy", target)["metadata"][
-        "annotations"
-    ]
-    assert json.loads(stamp["sre.runbooks/last-mitigation"])["run"] == "run-a"
+    assert [entry["run"] for entry in _history(kubeconfig, namespace, target)] == ["run-a"]
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [line["kind"] for line in lines] == ["action", "run"]
     assert oct(audit.stat().st_mode & 0o777) == "0o600"
 
     again = _guard(ansible_module, kubeconfig, namespace, target, holder="run-b")
     assert again["outcome"] == "cooldown"
-    assert again["last_mitigation"]["run"] == "run-a"
-    assert 0 < again["cooldown_remaining"] <= 900
+    assert "run-a" in again["message"]
+    assert 0 < again["remaining"] <= 900
     # The cooldown gave the Lease back.
     lease = kubectl_json(kubeconfig, "-n", namespace, "get", "lease", LEASE.format(target))
     assert not lease["spec"].get("holderIdentity")
@@ -128,6 +125,106 @@ def test_release_records_events_stamp_and_audit_then_the_cooldown_holds(
         _guard(ansible_module, kubeconfig, namespace, target, holder="run-c", cooldown=0)["outcome"]
         == "acquired"
     )
+
+
+def _history(kubeconfig: str, namespace: str, name: str, kind: str = "deploy") -> list[dict]:
+    annotations = kubectl_json(kubeconfig, "-n", namespace, "get", kind, name)["metadata"].get(
+        "annotations"
+    )
+    return json.loads((annotations or {}).get("sre.runbooks/mitigations", "[]"))
+
+
+def _mitigate(module: Module, kubeconfig: str, namespace: str, target: str, alert: str) -> None:
+    """One run of `alert` that takes the target and records a change to it."""
+    holder = f"run-{alert.lower()}"
+    taken = _guard(module, kubeconfig, namespace, target, holder=holder, alert=alert)
+    assert taken["outcome"] == "acquired", taken
+    record = {
+        "action": "scale_up",
+        "object": {"kind": "Deployment", "namespace": namespace, "name": target},
+    }
+    _guard(
+        module,
+        kubeconfig,
+        namespace,
+        target,
+        holder=holder,
+        alert=alert,
+        state="released",
+        mitigated=True,
+        records=[record],
+    )
+
+
+def test_another_alert_cures_within_the_cooldown_until_the_budget_is_spent(
+    ansible_module: Module, kubeconfig: str, namespace: str, target: str
+) -> None:
+    _mitigate(ansible_module, kubeconfig, namespace, target, "ServiceDown")
+    # The same alert again is a storm; a different failure of the same target is not.
+    again = _guard(ansible_module, kubeconfig, namespace, target, holder="x", alert="ServiceDown")
+    assert again["outcome"] == "cooldown", again
+    _mitigate(ansible_module, kubeconfig, namespace, target, "HighErrorRate")
+    _mitigate(ansible_module, kubeconfig, namespace, target, "HighLatency")
+    assert [entry["alert"] for entry in _history(kubeconfig, namespace, target)] == [
+        "ServiceDown",
+        "HighErrorRate",
+        "HighLatency",
+    ]
+    held = _guard(ansible_module, kubeconfig, namespace, target, holder="y", alert="PodRestart")
+    assert held["outcome"] == "budget", held
+    assert "3 times" in held["message"]
+    assert held["remaining"] > 0
+    lease = kubectl_json(kubeconfig, "-n", namespace, "get", "lease", LEASE.format(target))
+    assert not lease["spec"].get("holderIdentity")
+    looser = _guard(
+        ansible_module, kubeconfig, namespace, target, holder="z", alert="PodRestart", budget=4
+    )
+    assert looser["outcome"] == "acquired", looser
+
+
+def test_every_object_a_run_changes_is_leased_checked_and_recorded(
+    ansible_module: Module, kubeconfig: str, namespace: str, target: str
+) -> None:
+    other = f"{target[:50]}-dep"
+    busy = f"{target[:50]}-busy"
+    for name in (other, busy):
+        kubectl(kubeconfig, "-n", namespace, "create", "deployment", name, "--image=nginx:1.27")
+    _guard(ansible_module, kubeconfig, namespace, busy, holder="someone-else")
+    extra = [
+        {"kind": "Deployment", "namespace": namespace, "name": other},
+        {"kind": "Deployment", "namespace": namespace, "name": busy},
+    ]
+    taken = _guard(ansible_module, kubeconfig, namespace, target, holder="run-a", objects=extra)
+    assert taken["outcome"] == "acquired", taken
+    assert [o["name"] for o in taken["taken"]] == [target, other]
+    assert [(h["object"]["name"], h["outcome"]) for h in taken["held"]] == [(busy, "locked")]
+    assert "someone-else" in taken["held"][0]["message"]
+    lease = kubectl_json(kubeconfig, "-n", namespace, "get", "lease", LEASE.format(other))
+    assert lease["spec"]["holderIdentity"] == "run-a"
+
+    released = _guard(
+        ansible_module,
+        kubeconfig,
+        namespace,
+        target,
+        holder="run-a",
+        state="released",
+        mitigated=True,
+        objects=extra[:1],
+        records=[{"action": "rollout_restart", "reason": "Restarted", "object": extra[0]}],
+    )
+    assert {o["name"] for o in released["released_objects"]} == {target, other}
+    for name in (target, other):
+        lease = kubectl_json(kubeconfig, "-n", namespace, "get", "lease", LEASE.format(name))
+        assert not lease["spec"].get("holderIdentity")
+    assert [e["actions"] for e in _history(kubeconfig, namespace, other)] == [["rollout_restart"]]
+    events = kubectl_json(kubeconfig, "-n", namespace, "get", "events.v1.events.k8s.io")["items"]
+    mine = {target, other, busy}
+    assert [
+        e["regarding"]["name"]
+        for e in events
+        if e.get("reportingController") == "sre.runbooks" and e["regarding"]["name"] in mine
+    ] == [other]
 
 
 def test_of_concurrent_runs_exactly_one_acquires(

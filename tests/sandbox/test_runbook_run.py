@@ -82,7 +82,7 @@ def firing(sandbox: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "nimify-api",
         "-n",
         "nimify-system",
-        "sre.runbooks/last-mitigation-",
+        "sre.runbooks/mitigations-",
     )
     assert wait_until(
         lambda: not alert_states(sandbox["prometheus_url"], "HighErrorRate", "nimify")
@@ -142,17 +142,64 @@ def test_twenty_runs_four_at_a_time_apply_one_mitigation(
         "sre_runbooks_chart=false",
     )
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = [
-            results[0]["outcome"]
-            for code, results in pool.map(
-                lambda i: run(firing, tmp_path / str(i), *args), range(20)
-            )
-        ]
+        finished = list(pool.map(lambda i: run(firing, tmp_path / str(i), *args), range(20)))
+    outcomes = [results[0]["outcome"] for _code, results in finished]
     assert outcomes.count("mitigated") == 1, outcomes
     assert set(outcomes) <= {"mitigated", "locked", "cooldown", "not_firing"}, outcomes
     assert "cooldown" in outcomes or "locked" in outcomes
+    # Held back while the alert fires is not resolved: never exit 0.
+    expected = {"mitigated": 3, "locked": 4, "cooldown": 4, "not_firing": 0}
+    assert [code for code, _results in finished] == [expected[o] for o in outcomes]
     assert _revision(firing) == before + 1
     assert len(_our_events(firing)) == events + 1
+
+
+def _inject(sandbox: dict[str, Any], alert: str) -> None:
+    state_dir = str(sandbox["state_dir_path"])
+    result = runbook("sandbox", "inject", alert, "--wait", "--state-dir", state_dir)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_earlier_cure_of_another_alert_does_not_hold_back_this_one(
+    firing: dict[str, Any], tmp_path: Path
+) -> None:
+    """ServiceDown cured (scale up), then a bad rollout of the same Deployment is rolled back;
+    the same bad rollout again within the cooldown is held back, exits 4 and says why."""
+    runbook("sandbox", "clear", "--state-dir", str(firing["state_dir_path"]))
+    _inject(firing, "ServiceDown")
+    code, results = run(firing, tmp_path / "down", "ServiceDown", "--yes")
+    assert (code, results[0]["outcome"]) == (0, "resolved"), results
+    runbook("sandbox", "clear", "--state-dir", str(firing["state_dir_path"]))
+
+    _inject(firing, "HighErrorRate")
+    before = _revision(firing)
+    code, results = run(firing, tmp_path / "errors", "HighErrorRate", "--yes")
+    assert (code, results[0]["outcome"]) == (0, "resolved"), results
+    assert _revision(firing) == before + 1
+
+    _inject(firing, "HighErrorRate")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hook.received.clear()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        code, results = run(
+            firing,
+            tmp_path / "again",
+            "HighErrorRate",
+            "--yes",
+            "-e",
+            f"sre_runbooks_notify_url={url}",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (code, results[0]["outcome"]) == (4, "cooldown"), results
+    (message,) = _Hook.received
+    _Hook.received.clear()
+    assert "Held back, still firing (cooldown)" in message["text"]
+    assert "HighErrorRate already mitigated Deployment nimify-system/nimify-api" in message["text"]
+    assert "firing" in alert_states(firing["prometheus_url"], "HighErrorRate", "nimify")
 
 
 def test_payload_runs_each_firing_alert_once_and_never_a_resolved_one(

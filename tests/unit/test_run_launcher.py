@@ -22,8 +22,9 @@ EXAMPLES = settings(max_examples=50, deadline=None)
     [
         ("resolved", 0),
         ("not_firing", 0),
-        ("cooldown", 0),
-        ("locked", 0),
+        ("cooldown", 4),
+        ("locked", 4),
+        ("budget", 4),
         ("planned", 0),
         ("approval_required", 3),
         ("unresolved", 3),
@@ -40,7 +41,17 @@ def test_outcome_exit_codes(outcome, code):
 
 @pytest.mark.parametrize(
     ("codes", "worst"),
-    [([], 0), ([0, 0], 0), ([0, 3], 3), ([3, 1, 0], 1), ([1, 3], 1), ([0, 2, 1], 2)],
+    [
+        ([], 0),
+        ([0, 0], 0),
+        ([0, 3], 3),
+        ([3, 1, 0], 1),
+        ([1, 3], 1),
+        ([0, 2, 1], 2),
+        ([0, 4], 4),
+        ([4, 3], 3),
+        ([4, 1], 1),
+    ],
 )
 def test_the_worst_exit_code_wins(codes, worst):
     assert runs.worst_exit(codes) == worst
