@@ -149,7 +149,7 @@ def test_invalid_workloads_are_rejected_with_field_errors(kubeconfig: str, names
     assert result.returncode == 1
     assert 'The Deployment "broken" is invalid:' in result.stderr
     assert (
-        'spec.template.metadata.labels: Invalid value: map[string]string{"app":"broken"}: '
+        'spec.template.metadata.labels: Invalid value: {"app":"broken"}: '
         "`selector` does not match template `labels`"
     ) in result.stderr
     assert "spec.template.spec.containers[0].image: Required value" in result.stderr

@@ -66,11 +66,36 @@ def test_strategic_merge_patch_merges_containers_and_env_by_name(
     containers = kubectl_json(kubeconfig, "-n", namespace, "get", "deploy", "smp")["spec"][
         "template"
     ]["spec"]["containers"]
-    assert [c["name"] for c in containers] == ["app", "sidecar"]
-    assert containers[0]["image"] == "nginx:1.25"
-    assert containers[0]["env"] == [{"name": "A", "value": "10"}, {"name": "B", "value": "2"}]
-    assert containers[1]["resources"] == {"limits": {"memory": "64Mi"}}
-    assert containers[1]["image"] == "busybox:1.36"
+    # The items the patch names come in the patch's order; an item new to the list comes
+    # before the live items that follow it (strategicpatch's normalizeElementOrder).
+    assert [c["name"] for c in containers] == ["sidecar", "app"]
+    sidecar, app = containers
+    assert app["image"] == "nginx:1.25"
+    assert app["env"] == [{"name": "B", "value": "2"}, {"name": "A", "value": "10"}]
+    assert sidecar["resources"] == {"limits": {"memory": "64Mi"}}
+    assert sidecar["image"] == "busybox:1.36"
+
+    added = {"spec": {"template": {"spec": {"containers": [{"name": "new", "image": "x:1"}]}}}}
+    apps.patch_namespaced_deployment("smp", namespace, added)
+    containers = apps.read_namespaced_deployment("smp", namespace).spec.template.spec.containers
+    assert [c.name for c in containers] == ["new", "sidecar", "app"]
+    ordered = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "$setElementOrder/containers": [
+                        {"name": "app"},
+                        {"name": "new"},
+                        {"name": "sidecar"},
+                    ],
+                    "containers": [{"name": "new", "$patch": "delete"}],
+                }
+            }
+        }
+    }
+    kubectl(kubeconfig, "-n", namespace, "patch", "deploy", "smp", "-p", json.dumps(ordered))
+    containers = apps.read_namespaced_deployment("smp", namespace).spec.template.spec.containers
+    assert [c.name for c in containers] == ["app", "sidecar"]
 
     remove = {
         "spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import copy
+import json
+from pathlib import Path
 
 import pytest
 
 from sre_runbooks.sandbox.apiserver import protobuf
-from sre_runbooks.sandbox.apiserver.errors import ApiError
+from sre_runbooks.sandbox.apiserver.errors import ApiError, field_value
 from sre_runbooks.sandbox.apiserver.patching import (
     JSON_PATCH,
     MERGE_PATCH,
@@ -18,7 +21,10 @@ from sre_runbooks.sandbox.apiserver.patching import (
     strategic_merge,
 )
 from sre_runbooks.sandbox.apiserver.selectors import field_matcher, label_matcher
+from sre_runbooks.sandbox.apiserver.serialization import canonical_quantity, root_type, stored_form
 from sre_runbooks.sandbox.apiserver.tables import human_duration
+
+REFERENCE_OBJECTS = Path(__file__).parent / "reference" / "objects"
 
 
 def _pod(labels: dict[str, str], **status: str) -> dict:
@@ -76,12 +82,12 @@ def test_strategic_merge_by_merge_keys_and_directives() -> None:
                 {
                     "name": "a",
                     "image": "x:1",
-                    "ports": [{"containerPort": 80}, {"containerPort": 81}],
+                    "ports": [{"containerPort": 81}, {"containerPort": 80}],
                 },
             ],
             "volumes": [{"name": "w", "configMap": {"name": "c"}}],
         },
-        "metadata": {"finalizers": ["f1", "f2"]},
+        "metadata": {"finalizers": ["f2", "f1"]},
     }
     replaced = strategic_merge(
         {"spec": {"template": {"a": 1, "b": 2}}},
@@ -183,3 +189,99 @@ def test_protobuf_bodies_decode_to_json() -> None:
     }
     with pytest.raises(ApiError):
         protobuf.decode(b"not protobuf")
+
+
+# -- serialization: what the real server stores ---------------------------------------------------
+
+
+def test_stored_form_drops_empty_omitempty_fields_and_keeps_structs() -> None:
+    container = {
+        "name": "app",
+        "image": "nimify/api:2.1",
+        "args": [],
+        "env": [{"name": "CUDA_VISIBLE_DEVICES", "value": ""}, {"name": "A", "value": "1"}],
+        "resources": {"limits": {"memory": "2048Mi", "cpu": "0.5"}, "requests": {}},
+        "readinessProbe": {"initialDelaySeconds": 0, "terminationGracePeriodSeconds": 0},
+        "stdin": False,
+        "workingDir": "",
+    }
+    pod = {
+        "metadata": {"name": "p", "labels": {}, "annotations": {"a": ""}, "finalizers": []},
+        "spec": {"containers": [container], "nodeSelector": None, "securityContext": {}},
+    }
+    stored = stored_form(root_type("Pod", ""), pod)
+    assert stored["metadata"] == {"name": "p", "annotations": {"a": ""}}
+    assert stored["spec"]["securityContext"] == {}
+    assert "nodeSelector" not in stored["spec"]
+    assert stored["spec"]["containers"] == [
+        {
+            "name": "app",
+            "image": "nimify/api:2.1",
+            "env": [{"name": "CUDA_VISIBLE_DEVICES"}, {"name": "A", "value": "1"}],
+            "resources": {"limits": {"memory": "2Gi", "cpu": "500m"}},
+            # a pointer (*int64) keeps its zero value
+            "readinessProbe": {"terminationGracePeriodSeconds": 0},
+        }
+    ]
+
+
+def test_stored_form_of_the_other_kinds() -> None:
+    deployment = {"spec": {"replicas": 0, "paused": False, "minReadySeconds": 0}}
+    assert stored_form(root_type("Deployment", "apps"), deployment) == {"spec": {"replicas": 0}}
+    status = {"status": {"replicas": 0, "readyReplicas": 0, "conditions": []}}
+    assert stored_form(root_type("ReplicaSet", "apps"), status) == {"status": {"replicas": 0}}
+    event = {"message": "", "count": 0, "reportingComponent": "", "eventTime": None}
+    assert stored_form(root_type("Event", "events.k8s.io"), event) == {
+        "reportingComponent": "",
+        "eventTime": None,
+    }
+    pvc = {"spec": {"resources": {"requests": {"storage": "1073741824"}}}}
+    stored = stored_form(root_type("PersistentVolumeClaim", ""), pvc)
+    assert stored["spec"]["resources"]["requests"] == {"storage": "1073741824"}
+    assert stored_form(root_type("ConfigMap", ""), {"data": {}, "binaryData": {}}) == {}
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("0.5", "500m"),
+        ("2048Mi", "2Gi"),
+        ("1536Mi", "1536Mi"),
+        ("1.5Gi", "1536Mi"),
+        ("1000", "1k"),
+        ("1200", "1200"),
+        ("1e3", "1e3"),
+        ("1.5e3", "1500"),
+        ("0.5Ki", "512"),
+        ("100u", "100u"),
+        ("0.1n", "1n"),
+        ("0", "0"),
+        (2, "2"),
+        (0.25, "250m"),
+        ("two", None),
+    ],
+)
+def test_canonical_quantities(written: object, canonical: str | None) -> None:
+    assert canonical_quantity(written) == canonical
+
+
+def test_requests_and_limits_are_rounded_up_to_milli_units() -> None:
+    assert canonical_quantity("100u", milli=True) == "1m"
+    assert canonical_quantity("1.0001", milli=True) == "1001m"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REFERENCE_OBJECTS.glob("*.json")))
+def test_recorded_objects_are_stored_unchanged(name: str) -> None:
+    recorded = json.loads((REFERENCE_OBJECTS / name).read_text(encoding="utf-8"))
+    for item in recorded.get("items", [recorded]):
+        type_name = root_type(item["kind"], item["apiVersion"].rpartition("/")[0])
+        assert stored_form(type_name, copy.deepcopy(item)) == item
+
+
+def test_field_errors_print_bad_values_as_v1_36_does() -> None:
+    assert field_value({"app": "broken"}) == '{"app":"broken"}'
+    assert field_value("Bad_Name") == '"Bad_Name"'
+    assert field_value('say "hi"\n') == '"say \\"hi\\"\\n"'
+    assert field_value(-1) == "-1"
+    assert field_value(["a", 1]) == '["a",1]'
+    assert field_value({"k": "<&>"}) == '{"k":"\\u003c\\u0026\\u003e"}'

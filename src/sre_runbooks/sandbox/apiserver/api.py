@@ -26,6 +26,7 @@ from .objects import (
 )
 from .resources import GENERATION_KINDS, Discovery, Resource, discovery
 from .selectors import selector_string
+from .serialization import root_type, stored_form
 from .store import Store
 from .validation import validate
 
@@ -221,6 +222,7 @@ class Cluster:
             if res.kind == "Service":
                 self._service_ips += 1
                 allocate_cluster_ip(obj["spec"], self._service_ips)
+            stored_form(root_type(res.kind, res.group), obj)
             stored = self._put(res.storage_key, obj, created=True)
         return self._view(res, stored)
 
@@ -282,7 +284,8 @@ class Cluster:
             new = merged
         else:
             self._carry_over(res, old, new, bump=bump)
-        meta, old_meta = new["metadata"], old["metadata"]
+        stored_form(root_type(res.kind, res.group), new)
+        meta, old_meta = new.setdefault("metadata", {}), old["metadata"]
         meta["resourceVersion"] = old_meta["resourceVersion"]
         key = res.storage_key
         finalized = bool(old_meta.get("finalizers")) and not meta.get("finalizers")

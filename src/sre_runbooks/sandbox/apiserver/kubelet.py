@@ -37,6 +37,9 @@ DEFAULT_RESTARTS_PER_MINUTE = 2.0
 # The kubelet's restart back-off: 10 s doubling up to 5 minutes.
 BACKOFF_START, BACKOFF_MAX = 10, 300
 IMAGE_PULL_REASONS = ("ErrImagePull", "ImagePullBackOff")
+# A v1.36 kubelet's Pulled message for an image it has (the pod's pull credentials checked); its
+# Created and Started messages no longer name the container (the event's fieldPath does).
+IMAGE_PRESENT = "already present on machine and can be accessed by the pod"
 
 
 def go_duration(seconds: int) -> str:
@@ -219,9 +222,9 @@ class Kubelets:
 
         first_start = previous["restartCount"] == 0 and was_reason == "ContainerCreating"
         if first_start and (run.state == "running" or run.restarting):
-            tell("Pulled", f'Container image "{image}" already present on machine')
-            tell("Created", f"Created container: {name}")
-            tell("Started", f"Started container {name}")
+            tell("Pulled", f'Container image "{image}" {IMAGE_PRESENT}')
+            tell("Created", "Container created")
+            tell("Started", "Container started")
         restarted = False
         if run.restarting:
             restarted = self._restart(pod, status, run, stamp=stamp, tell=tell, image=image)
@@ -293,9 +296,9 @@ class Kubelets:
             f"Back-off restarting failed container {name} in pod {pod_ref(pod)}",
             "Warning",
         )
-        tell("Pulled", f'Container image "{image}" already present on machine')
-        tell("Created", f"Created container: {name}")
-        tell("Started", f"Started container {name}")
+        tell("Pulled", f'Container image "{image}" {IMAGE_PRESENT}')
+        tell("Created", "Container created")
+        tell("Started", "Container started")
         return True
 
     @staticmethod

@@ -14,7 +14,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from .errors import RFC1035_LABEL, RFC1123_LABEL, RFC1123_SUBDOMAIN, invalid
+from .errors import RFC1035_LABEL, RFC1123_LABEL, RFC1123_SUBDOMAIN, field_value, invalid
 
 # kubernetes' rand.String alphabet: no vowels (no words) and no look-alike characters.
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -83,7 +83,9 @@ def validate_name(kind: str, name: str, group: str = "") -> None:
             ("metadata.name", "FieldValueTooLong", f"Too long: may not be more than {limit} bytes")
         )
     if not pattern.match(name):
-        problems.append(("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {text}'))
+        problems.append(
+            ("metadata.name", "FieldValueInvalid", f"Invalid value: {field_value(name)}: {text}")
+        )
     if problems:
         raise invalid(kind, name, problems, group)
 

@@ -75,11 +75,18 @@ def _merge_map(original: object, patch: dict) -> object:
     if directive is not None:
         raise bad_request(f"Unknown patch type: {directive}")
     result = copy.deepcopy(original) if isinstance(original, dict) else {}
+    patch = dict(patch)
+    # $setElementOrder/<list> orders a list (and the patch's items of it) before the rest.
+    for key in [k for k in patch if k.startswith("$setElementOrder/")]:
+        field, order = key.split("/", 1)[1], patch.pop(key)
+        if not isinstance(order, list):
+            raise bad_request("invalid type for $setElementOrder list")
+        _set_element_order(result, field, order, patch.pop(field, None))
     for key, value in patch.items():
         if key.startswith("$deleteFromPrimitiveList/"):
             field = key.split("/", 1)[1]
             result[field] = [v for v in result.get(field, []) if v not in value]
-        elif not key.startswith("$"):  # $setElementOrder/ only orders; $retainKeys: see below
+        elif not key.startswith("$"):  # $retainKeys: see below
             _merge_field(result, key, value)
     if isinstance(patch.get("$retainKeys"), list):
         keep = set(patch["$retainKeys"])
@@ -98,34 +105,81 @@ def _merge_field(result: dict, key: str, value: object) -> None:
         result[key] = value
 
 
+def _identity(item: object, key: str | None) -> object:
+    """What identifies a list item: its merge key's value, or the scalar itself."""
+    return item.get(key) if key is not None and isinstance(item, dict) else item
+
+
+def _position(items: list, item: object, key: str | None) -> int | None:
+    wanted = _identity(item, key)
+    return next((n for n, other in enumerate(items) if _identity(other, key) == wanted), None)
+
+
+def _ordered(merged: list, order: list, server: list, key: str | None) -> list:
+    """The merged list in the order the real server gives it (strategicpatch's
+    normalizeElementOrder): the items named in `order` (the patch, or its $setElementOrder) in
+    that order, the others in the live list's order, the two interleaved by their places in
+    the live list, where an item the live list lacks (a new one) goes first."""
+    named = [i for i in merged if _position(order, i, key) is not None]
+    others = [i for i in merged if _position(order, i, key) is None]
+    named.sort(key=lambda item: _position(order, item, key))
+    others.sort(key=lambda item: _position(server, item, key) or 0)
+    result = []
+    while named or others:
+        if others and named:
+            left, right = _position(server, others[0], key), _position(server, named[0], key)
+            take_left = left is not None and right is not None and left < right
+        else:
+            take_left = bool(others)
+        result.append(others.pop(0) if take_left else named.pop(0))
+    return result
+
+
 def _merge_list(field: str, original: object, patch: list) -> list:
-    if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
-        return [_strip(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
     current = list(original) if isinstance(original, list) else []
-    if field in SET_LISTS:
-        return current + [v for v in patch if v not in current]
+    if field in SET_LISTS and not any(isinstance(i, dict) for i in patch):
+        merged = current + [v for v in patch if v not in current]
+        return _ordered(merged, patch, current, None)
     key = _merge_key(field, current + patch)
     if key is None:
         return [_strip(i) for i in patch]
+    plain = []
     for item in patch:
         if not isinstance(item, dict):
             raise bad_request(f"unable to find api field in struct {field} for the json field")
-        index = next(
-            (
-                n
-                for n, old in enumerate(current)
-                if isinstance(old, dict) and old.get(key) == item.get(key)
-            ),
-            None,
-        )
-        if item.get("$patch") == "delete":
-            if index is not None:
-                del current[index]
-        elif index is None:
-            current.append(_strip(item))
+        directive = item.get("$patch")
+        if directive is None:
+            plain.append(item)
+        elif directive == "delete":
+            current = [o for o in current if _identity(o, key) != item.get(key)]
+        elif directive == "replace":
+            return [_strip(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
         else:
-            current[index] = _merge_map(current[index], item)
-    return current
+            raise bad_request(f"Unknown patch type: {directive}")
+    merged = list(current)
+    for item in plain:
+        index = _position(merged, item, key)
+        if index is None:
+            merged.append(_strip(item))
+        else:
+            merged[index] = _merge_map(merged[index], item)
+    return _ordered(merged, plain, current, key)
+
+
+def _set_element_order(result: dict, field: str, order: list, patch: object) -> None:
+    """Apply a list's patch (if any) and its $setElementOrder directive."""
+    original = result.get(field)
+    if isinstance(original, list) and isinstance(patch, list):
+        merged = _merge_list(field, original, patch)
+    elif isinstance(patch, list):
+        merged = [_strip(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+    elif isinstance(original, list):
+        merged = list(original)
+    else:
+        return
+    dicts = [i for i in merged + order if isinstance(i, dict)]
+    key = _merge_key(field, dicts) if dicts else None
+    result[field] = _ordered(merged, order, original if isinstance(original, list) else [], key)
 
 
 def strategic_merge(original: dict, patch: dict) -> dict:

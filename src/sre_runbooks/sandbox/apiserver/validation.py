@@ -7,18 +7,12 @@ image, Service ports. Messages follow the real server's field errors.
 
 from __future__ import annotations
 
-from .errors import invalid
+from .errors import field_value, invalid
 from .selectors import selector_matches
 
 Cause = tuple[str, str, str]  # (field, reason, message)
 
 _WORKLOADS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
-
-
-def _go_map(labels: dict[str, str]) -> str:
-    """Go's %#v of a map[string]string, as field errors print label maps."""
-    inner = ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
-    return f"map[string]string{{{inner}}}"
 
 
 def _containers(path: str, spec: dict) -> list[Cause]:
@@ -46,7 +40,8 @@ def _workload(spec: dict) -> list[Cause]:
             (
                 "spec.template.metadata.labels",
                 "FieldValueInvalid",
-                f"Invalid value: {_go_map(labels)}: `selector` does not match template `labels`",
+                f"Invalid value: {field_value(labels)}: "
+                "`selector` does not match template `labels`",
             )
         )
     replicas = spec.get("replicas")
@@ -55,7 +50,7 @@ def _workload(spec: dict) -> list[Cause]:
             (
                 "spec.replicas",
                 "FieldValueInvalid",
-                f"Invalid value: {replicas}: must be greater than or equal to 0",
+                f"Invalid value: {field_value(replicas)}: must be greater than or equal to 0",
             )
         )
     causes.extend(_containers("spec.template.spec", (spec.get("template") or {}).get("spec", {})))

@@ -1,11 +1,13 @@
-"""Rebuild discovery.json and protobuf.json (a development tool, not used at run time).
+"""Rebuild discovery.json, protobuf.json and fields.json (a development tool, not used at run time).
 
     python src/sre_runbooks/sandbox/apiserver/data/regenerate.py \\
         --reference RECORDING_DIR --api ~/src/k8s-api --apimachinery ~/src/apimachinery
 
 `--reference` is the recording of a real API server (its discovery/ directory); `--api` and
-`--apimachinery` are checkouts of k8s.io/api and k8s.io/apimachinery, whose generated.proto files
-give the protobuf field numbers. To serve another kind or subresource, add it to SERVED (and its
+`--apimachinery` are checkouts of k8s.io/api and k8s.io/apimachinery (the tags matching the
+recorded server, v0.36.2 for v1.36.2), whose generated.proto files give the protobuf field numbers
+and whose types.go files give each field's JSON type and `omitempty`, which the server's
+serialization follows (fields.json). To serve another kind or subresource, add it to SERVED (and its
 message to PROTOBUF_ROOTS if kubectl's typed clients send it), then run this again.
 """
 
@@ -189,6 +191,114 @@ def protobuf(api: Path, apimachinery: Path) -> dict:
     return out
 
 
+# -- fields.json: what the server's JSON serialization keeps and drops -----------------------------
+# Go packages whose types.go files hold the served kinds and everything they embed, as
+# (checkout, directory, the short name used in fields.json).
+GO_PACKAGES = [
+    *(
+        ("api", f"{group}/v1", group)
+        for group in (
+            "core",
+            "apps",
+            "coordination",
+            "events",
+            "networking",
+            "storage",
+            "autoscaling",
+            "policy",
+        )
+    ),
+    ("apimachinery", "pkg/apis/meta/v1", "meta"),
+]
+# Go import aliases in those files -> the short names above.
+GO_ALIASES = {"metav1": "meta", "v1": "core", "corev1": "core", "apiv1": "core"}
+# Types with their own JSON encoding: (package, Go name) -> type code in fields.json.
+GO_SPECIAL = {
+    ("resource", "Quantity"): "q",
+    ("intstr", "IntOrString"): "x",
+    ("meta", "Time"): "t",
+    ("meta", "MicroTime"): "t",
+    ("meta", "Duration"): "s",
+    ("meta", "FieldsV1"): "r",
+    ("runtime", "RawExtension"): "r",
+    ("types", "UID"): "s",
+    ("core", "ResourceList"): "m:Q",  # quantities rounded up to 1m (SetDefaults_ResourceList)
+}
+GO_SCALARS = {
+    "string": "s",
+    "bool": "b",
+    "byte": "s",
+    "float64": "f",
+    **{f"{sign}int{bits}": "i" for sign in ("", "u") for bits in ("", "8", "16", "32", "64")},
+}
+_STRUCT = re.compile(r"^type (\w+) struct \{(.*?)^\}", re.MULTILINE | re.DOTALL)
+_NAMED = re.compile(r"^type (\w+) ([\w.*\[\]]+)\s*$", re.MULTILINE)
+_GO_FIELD = re.compile(r'^\s*(?:(\w+)\s+)?([\w.*\[\]]+)\s+`json:"([^"]*)"')
+
+
+def _go_type(text: str, package: str, named: dict[tuple[str, str], str]) -> str:  # noqa: PLR0911  (a case a Go type form)
+    """A Go field type as a fields.json type code."""
+    text = text.lstrip("*")
+    if text == "[]byte":
+        return "s"  # base64
+    if text.startswith("[]"):
+        return "l:" + _go_type(text[2:], package, named)
+    if text.startswith("map["):
+        return "m:" + _go_type(text[text.index("]") + 1 :], package, named)
+    if text in GO_SCALARS:
+        return GO_SCALARS[text]
+    owner, _, name = text.rpartition(".")
+    owner = GO_ALIASES.get(owner, owner) if owner else package
+    if (owner, name) in GO_SPECIAL:
+        return GO_SPECIAL[(owner, name)]
+    if (owner, name) in named:
+        return _go_type(named[(owner, name)], owner, named)
+    return f"{owner}.{name}"
+
+
+def fields(api: Path, apimachinery: Path) -> dict:
+    """Every struct's JSON fields: {"pkg.Struct": {json name: [type, flags]}}; flags holds "o"
+    for omitempty and "p" for a pointer. Embedded (inline) structs are merged in."""
+    roots = {"api": api, "apimachinery": apimachinery}
+    sources = []
+    for root, directory, short in GO_PACKAGES:
+        for path in sorted((roots[root] / directory).glob("*.go")):
+            if not path.name.endswith("_test.go") and not path.name.startswith("zz_"):
+                sources.append((short, path.read_text()))
+    named = {
+        (short, m.group(1)): m.group(2) for short, text in sources for m in _NAMED.finditer(text)
+    }
+    raw: dict[str, list] = {}
+    for short, text in sources:
+        for match in _STRUCT.finditer(text):
+            members = []
+            for line in match.group(2).splitlines():
+                found = _GO_FIELD.match(line)
+                if not found or found.group(3) == "-":
+                    continue
+                _, go_type, tag = found.groups()
+                json_name, *options = tag.split(",")
+                if "inline" in options or not json_name:
+                    members.append(("", _go_type(go_type, short, named), ""))
+                    continue
+                flags = ("o" if "omitempty" in options else "") + (
+                    "p" if go_type.startswith("*") else ""
+                )
+                members.append((json_name, _go_type(go_type, short, named), flags))
+            raw[f"{short}.{match.group(1)}"] = members
+
+    def flatten(name: str) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for json_name, code, flags in raw.get(name, []):
+            if json_name:
+                out[json_name] = [code, flags]
+            else:
+                out.update(flatten(code))
+        return out
+
+    return {name: flatten(name) for name in sorted(raw) if not name.startswith("meta.TypeMeta")}
+
+
 def main() -> None:
     """Write both data files next to this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,6 +311,9 @@ def main() -> None:
     )
     (HERE / "protobuf.json").write_text(
         json.dumps(protobuf(args.api, args.apimachinery), separators=(",", ":"), sort_keys=True)
+    )
+    (HERE / "fields.json").write_text(
+        json.dumps(fields(args.api, args.apimachinery), separators=(",", ":"), sort_keys=True)
     )
 
 
