@@ -25,6 +25,7 @@ import math
 import operator
 import re
 import time as _time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.text.converters import to_text
@@ -52,6 +53,7 @@ _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
 )
 _DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _RELATIVE = re.compile(r"^(now)?\s*(?:([+-])\s*([0-9a-z]+))?$")
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
@@ -306,6 +308,101 @@ def _check_expr(expr, name=None):
     if not isinstance(expr, str) or not expr.strip():
         where = "query" if name is None else "queries: %s" % name
         raise PrometheusInputError("%s: give a PromQL expression, not %r" % (where, expr))
+
+
+# PromQL strings and selectors -------------------------------------------------------------------
+
+# Prometheus' label names (the classic grammar; alert labels never use any other).
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_SHORT_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
+
+
+def _escaped(char):
+    escape = _SHORT_ESCAPES.get(char)
+    if escape is not None:
+        return escape
+    # U+FFFD is what Prometheus' lexer sees for invalid UTF-8: written literally, it is refused.
+    if char.isprintable() and char != "\ufffd":
+        return char
+    code = ord(char)
+    if code < 0x80:
+        return "\\x%02x" % code
+    if code <= 0xFFFF:
+        return "\\u%04x" % code
+    return "\\U%08x" % code
+
+
+def promql_string(value):
+    """``value`` as a PromQL double-quoted string literal that Prometheus reads back as exactly
+    ``value``, whatever UTF-8 text it is: ``a"b`` -> ``"a\\"b"``.
+
+    PromQL strings follow Go's syntax (promql/parser/lex.go, util/strutil.Unquote): a backslash
+    starts an escape and a double quote ends the string, so both are escaped; a newline is
+    refused inside a string and U+FFFD reads as an invalid UTF-8 rune, so they are escaped too,
+    as are the other control, format, separator, private-use and unassigned characters (``\\n``,
+    ``\\x01``, ``\\u200b``, ...) so that the query shows what it matches. Other characters
+    stay as they are. Numbers are written as text; anything else (None, booleans, lists, text
+    that is not UTF-8) is a PrometheusInputError.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PrometheusInputError(
+            "a PromQL string needs text, not %s %r" % (type(value).__name__, value)
+        )
+    text = to_text(value) if not isinstance(value, str) else value
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise PrometheusInputError(
+            "%r is not UTF-8 text (character %d), which PromQL cannot hold" % (text, error.start)
+        ) from None
+    return '"%s"' % "".join(_escaped(char) for char in text)
+
+
+def promql_matchers(labels):
+    """Equality matchers ``name="value", ...`` for a mapping of label names to values.
+
+    Names must follow Prometheus' grammar ``[a-zA-Z_][a-zA-Z0-9_]*``; values are escaped with
+    ``promql_string``, so a value such as ``x"} or vector(1)`` matches exactly that text and
+    never changes the query. The order of ``labels`` is kept.
+    """
+    if not isinstance(labels, Mapping):
+        raise PrometheusInputError(
+            "PromQL matchers need a mapping of label names to values, not %s"
+            % type(labels).__name__
+        )
+    matchers = []
+    for name, value in labels.items():
+        if not isinstance(name, str) or not _LABEL_NAME.fullmatch(name):
+            raise PrometheusInputError(
+                "%r is not a Prometheus label name: letters, digits and '_', not starting with "
+                "a digit" % (name,)
+            )
+        try:
+            matchers.append("%s=%s" % (name, promql_string(value)))
+        except PrometheusInputError as error:
+            raise PrometheusInputError("label %s: %s" % (name, error)) from None
+    return ", ".join(matchers)
+
+
+def promql_selector(labels, metric=""):
+    """A series selector ``metric{name="value", ...}`` (``{...}`` without ``metric``) from a
+    mapping of label names to values, escaped as ``promql_matchers`` does.
+
+    ``metric``, when given, must be a metric name (``[a-zA-Z_:][a-zA-Z0-9_:]*``).
+    """
+    if metric and not _METRIC_NAME.fullmatch(metric):
+        raise PrometheusInputError("%r is not a Prometheus metric name" % (metric,))
+    return "%s{%s}" % (metric, promql_matchers(labels))
 
 
 # Client -----------------------------------------------------------------------------------------

@@ -7,13 +7,17 @@ import pytest
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 DOCUMENTED = [
     (plugin_type, f"sre.runbooks.{path.stem}")
-    for plugin_type, folder in (("module", "modules"), ("lookup", "lookup"))
-    for path in sorted((PLUGINS / folder).glob("*.py"))
+    for plugin_type, folder, pattern in (
+        ("module", "modules", "*.py"),
+        ("lookup", "lookup", "*.py"),
+        ("filter", "filter", "*.yml"),  # a filter's documentation is the YAML file of its name
+    )
+    for path in sorted((PLUGINS / folder).glob(pattern))
 ]
 
 
 def test_every_plugin_folder_is_scanned():
-    assert {t for t, _ in DOCUMENTED} == {"module", "lookup"}
+    assert {t for t, _ in DOCUMENTED} == {"module", "lookup", "filter"}
 
 
 @pytest.mark.parametrize(("plugin_type", "name"), DOCUMENTED)
