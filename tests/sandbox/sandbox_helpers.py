@@ -102,6 +102,51 @@ def server_url(kubeconfig: str) -> str:
     return config["clusters"][0]["cluster"]["server"]
 
 
+def raw_request(
+    kubeconfig: str,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: str | bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request to the API server with the kubeconfig's TLS settings and credentials (its
+    CA, client certificate and key, or token), through the `kubernetes` client's connection
+    pool; returns (status, headers, body) whatever the status."""
+    from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
+
+    client = config.new_client_from_config(config_file=kubeconfig)
+    try:
+        settings = client.configuration
+        sent = dict(headers or {})
+        token = settings.get_api_key_with_prefix("authorization")
+        if token:
+            sent.setdefault("Authorization", token)
+        response = client.rest_client.pool_manager.request(
+            method, settings.host + path, body=body, headers=sent, timeout=30
+        )
+        return response.status, dict(response.headers), response.data
+    finally:
+        client.close()
+
+
+def pod_logs_unavailable(api_client: Any, namespace: str, pod: str) -> str | None:
+    """Why the cluster cannot serve `pod`'s logs (no kubelet to ask, e.g. a bare control plane
+    with a kubelet stand-in), or None when it can."""
+    from kubernetes import client  # noqa: PLC0415
+    from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+    try:
+        client.CoreV1Api(api_client).read_namespaced_pod_log(
+            pod, namespace, tail_lines=1, _request_timeout=30
+        )
+    except ApiException as error:
+        return f"pods/log answers {error.status} {error.reason}: {(error.body or '')[:200]}"
+    except OSError as error:  # urllib3's connection errors
+        return f"pods/log failed: {error}"
+    return None
+
+
 def restart_count(kubeconfig: str, namespace: str, name: str) -> int:
     """restartCount of a pod's first container (0 before the kubelet reported it)."""
     pod = kubectl_json(kubeconfig, "get", "pod", name, "-n", namespace)

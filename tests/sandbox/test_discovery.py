@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-from pathlib import Path
 
 import pytest
-import yaml
-from sandbox_helpers import kubectl
+from sandbox_helpers import kubectl, raw_request
 
 pytestmark = pytest.mark.k8s
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 
-def _server(kubeconfig: str) -> str:
-    config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
-    return config["clusters"][0]["cluster"]["server"]
-
-
 def _get(kubeconfig: str, path: str, accept: str = "application/json") -> tuple[str, dict]:
-    request = urllib.request.Request(_server(kubeconfig) + path, headers={"Accept": accept})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.headers["Content-Type"], json.load(response)
+    status, headers, body = raw_request(kubeconfig, "GET", path, headers={"Accept": accept})
+    assert status == 200, (path, status, body[:300])
+    return headers["Content-Type"], json.loads(body)
 
 
 def test_version_reports_a_kubernetes_release(kubeconfig: str) -> None:

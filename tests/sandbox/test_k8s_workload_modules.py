@@ -7,7 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import kubectl, kubectl_json, rolled_out_deployment, wait_for
+from sandbox_helpers import (
+    kubectl,
+    kubectl_json,
+    pod_logs_unavailable,
+    rolled_out_deployment,
+    wait_for,
+)
 
 pytestmark = pytest.mark.k8s
 
@@ -69,14 +75,19 @@ def test_diagnose_reports_pods_events_history_and_missing_pieces(
     assert "ScalingReplicaSet" in reasons, result["events"]
     times = [e["time"] for e in result["events"]]
     assert times == sorted(times)
-    if _served(api_client, "/api/v1", "pods/log"):
-        assert result["logs"]["counts"]["started"] >= 2, result["logs"]
-    else:
-        assert any(m.startswith("logs:") for m in result["missing"]), result["missing"]
     metrics_served = _served(api_client, "/apis/metrics.k8s.io/v1beta1", "pods")
     assert ("metrics" in result) == metrics_served, result["missing"]
     if not metrics_served:
         assert any(m.startswith("metrics:") for m in result["missing"])
+    # pods/log is listed wherever there is an API server, but only a kubelet can answer it.
+    unavailable = pod_logs_unavailable(api_client, namespace, result["pods"][0]["name"])
+    if unavailable is None:
+        assert result["logs"]["counts"]["started"] >= 2, result["logs"]
+        return
+    assert any(m.startswith("logs:") for m in result["missing"]), result["missing"]
+    pytest.skip(
+        f"the cluster cannot serve pod logs, so their counts are not checked: {unavailable}"
+    )
 
 
 CRASHING = {

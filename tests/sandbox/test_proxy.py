@@ -81,9 +81,22 @@ def test_service_without_endpoints_is_503(api_client: object, namespace: str) ->
             "spec": {"ports": [{"port": 80}], "selector": {"app": "nobody"}},
         },
     )
-    with pytest.raises(ApiException) as failure:
-        core.connect_get_namespaced_service_proxy_with_path("lonely", namespace, "health")
-    assert failure.value.status == 503
-    status = json.loads(failure.value.body)
-    assert status["reason"] == "ServiceUnavailable"
-    assert status["message"] == 'no endpoints available for service "lonely"'
+
+    def endpoints_written() -> bool:
+        # The proxy looks the Service's Endpoints up: until the endpoints controller has
+        # written them (with no addresses), it answers 404 `endpoints "lonely" not found`.
+        try:
+            core.read_namespaced_endpoints("lonely", namespace)
+        except ApiException as error:
+            assert error.status == 404, error
+            return False
+        return True
+
+    wait_for(endpoints_written, "the endpoints controller to write the Service's Endpoints")
+    for target in ("lonely", "lonely:80"):
+        with pytest.raises(ApiException) as failure:
+            core.connect_get_namespaced_service_proxy_with_path(target, namespace, "health")
+        assert failure.value.status == 503, failure.value.body
+        status = json.loads(failure.value.body)
+        assert status["reason"] == "ServiceUnavailable"
+        assert status["message"] == 'no endpoints available for service "lonely"'
