@@ -16,7 +16,7 @@ TARBALL := build/sre-runbooks-$(VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup deps test lint sanity unit integration k8s molecule rules docs build install demo clean bench
+.PHONY: help setup deps test lint sanity unit integration k8s test-real molecule rules docs build install demo clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,17 @@ integration: setup ## integration tests on real Prometheus and Alertmanager
 
 k8s: setup ## Kubernetes-facing tests on the sandbox (or SRE_RUNBOOKS_TEST_KUBECONFIG's cluster)
 	$(PY) -m pytest -q -n 4 tests/sandbox
+
+# The same k8s-marked tests against a real cluster; what it cannot serve (logs, exec, metrics,
+# storage, the simulated applications) is detected and skipped with the reason.
+test-real: setup ## the k8s tests against the cluster in SRE_RUNBOOKS_TEST_KUBECONFIG
+	@if [ -z "$${SRE_RUNBOOKS_TEST_KUBECONFIG:-}" ]; then \
+	  echo "make test-real: SRE_RUNBOOKS_TEST_KUBECONFIG is not set; set it to the kubeconfig of the cluster to test, e.g. SRE_RUNBOOKS_TEST_KUBECONFIG=~/.kube/config make test-real" >&2; \
+	  exit 2; \
+	fi
+	@test -r "$$SRE_RUNBOOKS_TEST_KUBECONFIG" || { \
+	  echo "make test-real: SRE_RUNBOOKS_TEST_KUBECONFIG=$$SRE_RUNBOOKS_TEST_KUBECONFIG is not a readable file" >&2; exit 2; }
+	$(PY) -m pytest -q -n 2 -m k8s tests/sandbox
 
 # One sandbox per scenario; they wait on Prometheus most of the time, so three run at once.
 molecule: setup ## each alert role's molecule scenario on its own sandbox
