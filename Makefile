@@ -94,9 +94,9 @@ bench: setup ## benchmarks: roles against the seeds' shell commands, the launche
 docs: setup ## regenerate docs/alerts.md from the alerting rules
 	$(PY) -m sre_runbooks.rules
 
-build: setup ## build the collection tarball into build/
-	@mkdir -p build
-	$(BIN)/ansible-galaxy collection build --force --output-path build .
+# What users install: the collection tarball, the launcher's and the sandbox's wheels (and sdists).
+build: setup ## build the collection tarball and the launcher's and sandbox's wheels into build/
+	tools/build-dists build
 
 install: build ## install the tarball into ~/.ansible/collections
 	$(BIN)/ansible-galaxy collection install --force $(TARBALL)

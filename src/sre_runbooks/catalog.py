@@ -14,12 +14,11 @@ from typing import Any
 
 import yaml
 
-from sre_runbooks._version import COLLECTION_ROOT
+from sre_runbooks import collection
 from sre_runbooks.payload import NAME_RULES, InvalidNameError, validate_k8s_name
 
-CATALOG_PATH = COLLECTION_ROOT / "playbooks" / "vars" / "alert_catalog.yml"
+CATALOG_FILE = ("playbooks", "vars", "alert_catalog.yml")
 CATALOG_VARIABLE = "alert_catalog"
-ROLES_DIR = COLLECTION_ROOT / "roles"
 SEVERITIES = ("critical", "warning", "info")
 TARGET_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 RELATED_KINDS = (*TARGET_KINDS, "Service", "ConfigMap", "PersistentVolumeClaim")
@@ -29,7 +28,8 @@ _ROLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SYSTEM = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DURATION = re.compile(r"(0|[1-9][0-9]*)([smhd])")
-_URL = re.compile(r"https://\S+")
+# The rule's runbook_url: a link to the alert's section of docs/alerts.md (sre_runbooks.rules).
+_URL = re.compile(r"\S+#[a-z0-9]+")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _REQUIRED = (
     "alert",
@@ -47,6 +47,25 @@ _REQUIRED = (
 )
 _OPTIONAL = ("seed", "levels", "catch_all", "excluded_namespaces", "related", "notes")
 _TARGET_FIELDS = ("namespace", "kind", "name", "from_labels")
+
+
+def catalog_path() -> Path:
+    """The collection's catalog file (``sre_runbooks.collection`` finds the collection)."""
+    return collection.path(*CATALOG_FILE)
+
+
+def default_roles_dir() -> Path:
+    """The collection's roles."""
+    return collection.path("roles")
+
+
+def __getattr__(name: str) -> Path:
+    """``CATALOG_PATH`` and ``ROLES_DIR``: the collection's, located on first use."""
+    if name == "CATALOG_PATH":
+        return catalog_path()
+    if name == "ROLES_DIR":
+        return default_roles_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CatalogError(Exception):
@@ -404,7 +423,7 @@ def role_options(role: str, roles_dir: Path | None = None) -> dict[str, Any] | N
     None when the role (or its argument specs) does not exist yet. Each option maps to its spec
     (``type``, ``default``, ``required``, ``description``, ...).
     """
-    path = (roles_dir or ROLES_DIR) / role / "meta" / "argument_specs.yml"
+    path = (roles_dir or default_roles_dir()) / role / "meta" / "argument_specs.yml"
     if not path.is_file():
         return None
     try:
@@ -446,7 +465,7 @@ def role_remediation(
     None when the role does not exist or remediates another system (the roles of names that
     several systems share serve one system each).
     """
-    role_dir = (roles_dir or ROLES_DIR) / role
+    role_dir = (roles_dir or default_roles_dir()) / role
     tasks = role_dir / "tasks" / "main.yml"
     if not tasks.is_file():
         return None
@@ -625,8 +644,10 @@ def _load(path: Path) -> Catalog:
     )
 
 
-def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
-    """The validated catalog at ``path`` (cached until the file changes)."""
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The validated catalog at ``path``, by default the collection's (cached until the file
+    changes)."""
+    path = path or catalog_path()
     try:
         stat = path.stat()
     except OSError as error:

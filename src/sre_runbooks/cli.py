@@ -7,9 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sre_runbooks import VERSION
+from sre_runbooks import VERSION, collection, sandbox_install
 from sre_runbooks import run as runs
-from sre_runbooks._version import COLLECTION_ROOT
 from sre_runbooks.catalog import (
     SEVERITIES,
     AlertResolutionError,
@@ -49,8 +48,15 @@ EXIT_CODES_HELP = """exit codes:
 with several alerts or hosts the worst code wins (2, 1, 3, 4, then 0)."""
 
 
+COLLECTION_PATH_HELP = (
+    "the sre.runbooks collection to use: a collections directory, or the collection's own "
+    f"(default: ${collection.ENV}, else the checkout the launcher runs from, else where Ansible "
+    "finds collections)"
+)
+
+
 def _default_rules() -> list[str]:
-    return sorted(str(p) for p in (COLLECTION_ROOT / "prometheus" / "rules").glob("*.yml"))
+    return sorted(str(p) for p in collection.path("prometheus", "rules").glob("*.yml"))
 
 
 def _monitoring(args: argparse.Namespace) -> int:
@@ -261,7 +267,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _sandbox(args: argparse.Namespace) -> int:
     """``runbook sandbox``: the simulated cluster with real Prometheus and Alertmanager."""
-    from sre_runbooks.sandbox import control  # noqa: PLC0415  (only this command needs it)
+    control = sandbox_install.control()  # only this command needs it
 
     state_dir = Path(args.state_dir) if args.state_dir else control.default_state_dir()
     try:
@@ -442,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="runbook", description="Run incident runbooks of the sre.runbooks collection."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
+    parser.add_argument("--collection-path", metavar="PATH", help=COLLECTION_PATH_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     monitoring = commands.add_parser(
@@ -553,6 +560,13 @@ def build_parser() -> argparse.ArgumentParser:
     maintenance.add_argument("kind", choices=sorted(runs.MAINTENANCE_PLAYBOOKS))
     _add_run_options(maintenance)
     maintenance.set_defaults(handler=_maintenance)
+    for sub in commands.choices.values():  # also after the command's name
+        sub.add_argument(
+            "--collection-path",
+            metavar="PATH",
+            default=argparse.SUPPRESS,
+            help=COLLECTION_PATH_HELP,
+        )
     return parser
 
 
@@ -569,12 +583,18 @@ def main(
     args = build_parser().parse_args(argv)
     args.playbooks_dir = playbooks_dir
     args.roles_dir = roles_dir
+    collection.use(args.collection_path)
     try:
         return int(args.handler(args))
-    except (MissingBinaryError, ServerError, CatalogFileError) as error:
+    except (
+        MissingBinaryError,
+        ServerError,
+        CatalogFileError,
+        sandbox_install.SandboxNotInstalledError,
+    ) as error:
         print(f"runbook: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except (AlertResolutionError, InputError) as error:
+    except (AlertResolutionError, InputError, collection.CollectionNotFoundError) as error:
         print(f"runbook: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

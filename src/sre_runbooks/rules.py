@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from sre_runbooks._version import COLLECTION_ROOT
+from sre_runbooks import collection
 
-RULES_DIR = COLLECTION_ROOT / "prometheus" / "rules"
-ALERTS_DOC = COLLECTION_ROOT / "docs" / "alerts.md"
+RULES_PATH = ("prometheus", "rules")
+ALERTS_DOC_PATH = ("docs", "alerts.md")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -39,8 +39,19 @@ class AlertRule:
         return self.labels.get("runbook", "")
 
 
-def load_rules(rules_dir: Path = RULES_DIR) -> list[AlertRule]:
-    """Every alerting rule in ``rules_dir/*.yml``, in file and group order."""
+def __getattr__(name: str) -> Path:
+    """``RULES_DIR`` and ``ALERTS_DOC``: the collection's, located on first use."""
+    if name == "RULES_DIR":
+        return collection.path(*RULES_PATH)
+    if name == "ALERTS_DOC":
+        return collection.path(*ALERTS_DOC_PATH)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_rules(rules_dir: Path | None = None) -> list[AlertRule]:
+    """Every alerting rule in ``rules_dir/*.yml`` (default: the collection's), in file and group
+    order."""
+    rules_dir = rules_dir or collection.path(*RULES_PATH)
     rules = []
     for path in sorted(rules_dir.glob("*.yml")):
         for group in yaml.safe_load(path.read_text())["groups"]:
@@ -108,8 +119,9 @@ def render_alerts_markdown(rules: list[AlertRule]) -> str:
 
 
 def main() -> int:
-    ALERTS_DOC.write_text(render_alerts_markdown(load_rules()))
-    print(f"wrote {ALERTS_DOC.relative_to(COLLECTION_ROOT)}")  # noqa: T201  (command output)
+    doc = collection.path(*ALERTS_DOC_PATH)
+    doc.write_text(render_alerts_markdown(load_rules()))
+    print(f"wrote {doc}")  # noqa: T201  (command output)
     return 0
 
 

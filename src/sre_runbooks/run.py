@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from sre_runbooks._version import COLLECTION_ROOT
+from sre_runbooks import collection, sandbox_install
 from sre_runbooks.catalog import AlertResolutionError, Catalog, CatalogEntry, role_remediation
 from sre_runbooks.payload import (
     MAX_PAYLOAD_BYTES,
@@ -45,7 +45,6 @@ EXIT_BAD_INPUT = 2
 EXIT_UNRESOLVED = 3
 EXIT_HELD_BACK = 4
 
-PLAYBOOKS_DIR = COLLECTION_ROOT / "playbooks"
 REMEDIATE_PLAYBOOK = "remediate.yml"
 MAINTENANCE_PLAYBOOKS = {"daily": "maintenance_daily.yml", "weekly": "maintenance_weekly.yml"}
 ARTIFACTS_ENV = "SRE_RUNBOOKS_ARTIFACTS_DIR"
@@ -266,7 +265,10 @@ def resolve_target(inventory: str | None, sandbox_state_dir: Path | None = None)
         path = Path(inventory).expanduser().resolve()
         hosts, groups = read_inventory(path)
         return Target(path, hosts, groups, f"inventory {path}")
-    from sre_runbooks.sandbox import control  # noqa: PLC0415  (only without --inventory)
+    try:
+        control = sandbox_install.control()  # only without --inventory
+    except sandbox_install.SandboxNotInstalledError as error:
+        raise TargetError(f"no inventory given (--inventory PATH), and {error}") from None
 
     state_dir = sandbox_state_dir or control.default_state_dir()
     state = control.status(state_dir)
@@ -581,7 +583,7 @@ def _overall_outcome(reports: list[dict[str, Any]]) -> str:
     return str(worst["outcome"])
 
 
-def _runner_env() -> dict[str, str]:
+def _runner_env(run_dir: Path | None = None) -> dict[str, str]:
     # ansible-runner starts `ansible-playbook` from PATH: the one beside this Python comes first,
     # so a launcher started from a virtual environment that is not activated still finds it.
     path = os.environ.get("PATH", os.defpath)
@@ -589,12 +591,8 @@ def _runner_env() -> dict[str, str]:
         "ANSIBLE_LOCALHOST_WARNING": "0",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), path]),
     }
-    config = COLLECTION_ROOT / "ansible.cfg"
-    if config.is_file():
-        env["ANSIBLE_CONFIG"] = str(config)
-    collections = COLLECTION_ROOT / ".collections"
-    if collections.is_dir():
-        env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
+    # Ansible loads the copy of the collection the launcher read (ansible.cfg, collections path).
+    env.update(collection.ansible_env(run_dir))
     return env
 
 
@@ -694,7 +692,7 @@ def execute(
             inventory=str(inventory),
             limit=limit,
             cmdline="--check" if check else None,
-            envvars=_runner_env(),
+            envvars=_runner_env(run_dir),
             suppress_env_files=True,
             quiet=True,
             event_handler=on_event,
@@ -754,7 +752,7 @@ def remediate(
     event_handler: EventHandler | None = None,
 ) -> RunResult:
     """Run ``playbooks/remediate.yml`` for one job."""
-    playbook = (playbooks_dir or PLAYBOOKS_DIR) / REMEDIATE_PLAYBOOK
+    playbook = (playbooks_dir or collection.path("playbooks")) / REMEDIATE_PLAYBOOK
     if not playbook.is_file():
         raise UnavailableError(f"the remediation playbook {playbook} is not available yet")
     result = execute(
@@ -772,7 +770,7 @@ def remediate(
 
 
 def maintenance_playbook(kind: str, playbooks_dir: Path | None = None) -> Path:
-    playbook = (playbooks_dir or PLAYBOOKS_DIR) / MAINTENANCE_PLAYBOOKS[kind]
+    playbook = (playbooks_dir or collection.path("playbooks")) / MAINTENANCE_PLAYBOOKS[kind]
     if not playbook.is_file():
         raise UnavailableError(
             f"maintenance playbooks are not available yet ({playbook.name} is not part of "

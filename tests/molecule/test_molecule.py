@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sre_runbooks._version import COLLECTION_ROOT
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 EXTENSIONS = COLLECTION_ROOT / "extensions"
 SCENARIOS = sorted(

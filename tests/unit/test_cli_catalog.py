@@ -177,7 +177,7 @@ def test_explain_shows_role_options_when_the_role_exists(capsys, tmp_path, monke
         "---\nargument_specs:\n  main:\n    short_description: x\n    options:\n"
         "      high_error_rate_threshold:\n        type: float\n        default: 0.05\n"
     )
-    monkeypatch.setattr(catalog, "ROLES_DIR", tmp_path)
+    monkeypatch.setattr(catalog, "default_roles_dir", lambda: tmp_path)
     code, out, _ = run(capsys, "explain", "HighErrorRate", "--system", "nimify")
     assert code == cli.EXIT_OK
     assert "role not yet available" not in out

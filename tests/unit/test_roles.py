@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sre_runbooks._version import COLLECTION_ROOT
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 ROLES_DIR = COLLECTION_ROOT / "roles"
 CONTRACT = "remediation"

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from sre_runbooks._version import COLLECTION_ROOT
+from sre_runbooks import collection
 from sre_runbooks.monitoring.servers import (
     AlertmanagerServer,
     PrometheusServer,
@@ -109,7 +109,7 @@ def compress_rules(sources: list[Path], target: Path) -> list[Path]:
 
 
 def default_rule_files() -> list[Path]:
-    return sorted((COLLECTION_ROOT / "prometheus" / "rules").glob("*.yml"))
+    return sorted(collection.path("prometheus", "rules").glob("*.yml"))
 
 
 # -- state -----------------------------------------------------------------------------------
@@ -251,10 +251,10 @@ def _write_inventory(state_dir: Path, text: str) -> list[str]:
     written = []
     local = state_dir / "inventory"
     (local / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
-    shutil.copy(COLLECTION_ROOT / "inventories" / "sandbox" / "hosts.yml", local / "hosts.yml")
+    shutil.copy(collection.path("inventories", "sandbox", "hosts.yml"), local / "hosts.yml")
     (local / INVENTORY_VARS.relative_to("inventories/sandbox")).write_text(text)
     written.append(str(local / "group_vars" / "all" / "sandbox.yml"))
-    shared = COLLECTION_ROOT / INVENTORY_VARS
+    shared = collection.path(*INVENTORY_VARS.parts)
     if os.access(shared.parents[2], os.W_OK) and not _claimed_by_other(shared, state_dir):
         shared.parent.mkdir(parents=True, exist_ok=True)
         shared.write_text(text)
@@ -333,12 +333,14 @@ def down(state_dir: Path) -> list[str]:
             int(state[name]["pid"]), state[name]["marker"], started=state[name].get("started")
         )
     ]
-    shared = COLLECTION_ROOT / INVENTORY_VARS
-    try:
-        if str(state_dir) in shared.read_text():
-            shared.unlink()
-    except OSError:
-        pass
+    # The collection's copy of the inventory vars, when `up` wrote it (recorded in the state).
+    for written in state.get("inventory_vars", []):
+        shared = Path(written)
+        try:
+            if str(state_dir) in shared.read_text():
+                shared.unlink()
+        except OSError:
+            pass
     for name in ("prometheus", "alertmanager", "rules", "inventory"):
         shutil.rmtree(state_dir / name, ignore_errors=True)
     for name in (STATE_FILE, "serve.json", "serve.json.partial", "kubeconfig", "simulator.log"):
