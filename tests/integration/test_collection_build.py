@@ -46,6 +46,25 @@ def test_tarball_ships_runtime_content_without_development_files(tarball):
     assert shipped_dev_files == []
 
 
+def test_tarball_ships_everything_the_launcher_reads(tarball):
+    """Playbooks, catalog, roles, alerting rules and the sandbox inventory: `runbook` reads them
+    from the installed collection. The sandbox's generated inventory vars stay out."""
+    with tarfile.open(tarball) as archive:
+        names = set(archive.getnames())
+    read = ["playbooks/remediate.yml", "playbooks/vars/alert_catalog.yml"]
+    read += ["inventories/sandbox/hosts.yml", *_files("roles"), *_files("prometheus/rules")]
+    assert sorted(set(read) - names) == []
+    assert "inventories/sandbox/group_vars/all/sandbox.yml" not in names
+
+
+def _files(directory: str) -> list[str]:
+    return [
+        str(path.relative_to(REPO_ROOT))
+        for path in (REPO_ROOT / directory).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+
+
 def test_tarball_installs_and_ansible_finds_the_collection(tarball, tmp_path):
     target = tmp_path / "collections"
     # A user's machine: no development ansible.cfg, only the install path.

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sre_runbooks.rules import install_rules
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO_ROOT / "prometheus" / "rules"
 TESTS_DIR = REPO_ROOT / "prometheus" / "tests"
 
-RUNBOOK_URL = "https://github.com/sre-runbooks/sre.runbooks/blob/main/docs/alerts.md#{}"
+# The rule files as shipped link to docs/alerts.md in the collection (sre_runbooks.rules).
+RUNBOOK_URL = "docs/alerts.md#{}"
 SEVERITIES = {"critical", "warning", "info"}
 NO_PROMTOOL = "promtool is not on PATH: run `make setup` (installs Debian's prometheus package)"
 
@@ -146,6 +149,13 @@ def test_snake_case_matches_documented_examples():
 @pytest.mark.parametrize("stem", STEMS)
 def test_rule_file_passes_promtool_check(promtool, stem):
     returncode, output = run_promtool(promtool, "check", "rules", str(rule_file(stem)))
+    assert returncode == 0, output
+
+
+def test_rules_installed_with_another_runbook_base_pass_promtool(promtool, tmp_path):
+    written = install_rules(RULES_DIR, tmp_path, "https://docs.example.com/sre-runbooks")
+    assert len(written) == len(STEMS)
+    returncode, output = run_promtool(promtool, "check", "rules", *map(str, written))
     assert returncode == 0, output
 
 
