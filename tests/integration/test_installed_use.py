@@ -7,7 +7,7 @@ every command runs outside the repository with a home of its own: `runbook list`
 explain HighErrorRate`, the errors without the collection and without the sandbox, then, with the
 sandbox's own wheel installed and its sandbox up, `runbook run HighErrorRate --check`.
 
-One test with several steps: building, installing and the sandbox are the cost (about three
+One test with several steps: building, installing and the sandbox are the cost (about four
 minutes on a busy two-core machine, most of it pip fetching the launcher's dependencies).
 """
 
