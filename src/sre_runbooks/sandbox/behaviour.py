@@ -7,7 +7,9 @@ metrics.k8s.io), it asks the ``Workloads`` object it was started with. ``Generic
 default: every container runs, is ready and answers little. The sandbox's simulated systems
 (``sre_runbooks.sandbox.workloads``) implement the same interface from their state and faults.
 
-All methods are called from API server threads and must be quick and thread-safe. ``pod`` and
+All methods are called from API server threads and must be quick and thread-safe. The kubelet
+asks ``container_run`` from a worker thread of the pod's own, so a slow or blocked answer delays
+that pod's status and nothing else (no other pod's start or deletion, no controller). ``pod`` and
 ``container`` are the API objects as stored (dicts); treat them as read-only.
 """
 

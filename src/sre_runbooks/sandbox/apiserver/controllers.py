@@ -272,6 +272,11 @@ class ControlPlane:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        self._kubelets.close()
+
+    def wake(self) -> None:
+        """Run a pass soon: something outside the store changed (a pod's workload answered)."""
+        self._wake.set()
 
     def _run(self) -> None:
         retry = False
@@ -528,17 +533,21 @@ class ControlPlane:
                     is not None
                 ]
                 for child_res, child in alive:
-                    self._delete(child_res, child)
+                    # As the real garbage collector does: the dependents of an owner deleted in
+                    # the foreground go in the foreground too, so the owner outlives its
+                    # grandchildren (a Deployment its ReplicaSets' terminating pods).
+                    self._delete(child_res, child, foreground=True)
                 if not alive:
                     meta["finalizers"] = [f for f in finalizers if f != "foregroundDeletion"]
                     cluster.save(res, obj)
 
-    def _delete(self, res: Resource, obj: dict) -> None:
+    def _delete(self, res: Resource, obj: dict, *, foreground: bool = False) -> None:
         meta = obj["metadata"]
         if meta.get("deletionTimestamp"):
             return
+        options = {"propagationPolicy": "Foreground"} if foreground else {}
         with contextlib.suppress(errors.ApiError):  # already gone
-            self.cluster.delete(res, meta.get("namespace", ""), meta["name"], {})
+            self.cluster.delete(res, meta.get("namespace", ""), meta["name"], options)
 
     # -- deployments ------------------------------------------------------------------------
 

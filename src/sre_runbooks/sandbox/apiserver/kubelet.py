@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..behaviour import ContainerRun
 from . import errors
 from .objects import now
 
 if TYPE_CHECKING:
-    from ..behaviour import ContainerRun
+    from ..behaviour import Workloads
     from .controllers import ControlPlane
 
 _log = logging.getLogger(__name__)
@@ -40,6 +42,11 @@ IMAGE_PULL_REASONS = ("ErrImagePull", "ImagePullBackOff")
 # A v1.36 kubelet's Pulled message for an image it has (the pod's pull credentials checked); its
 # Created and Started messages no longer name the container (the event's fieldPath does).
 IMAGE_PRESENT = "already present on machine and can be accessed by the pod"
+# How long a deleted pod's containers take to stop. A container that exits at once on SIGTERM
+# still keeps its pod Terminating for about this long on a real node: clients rely on seeing it
+# (`kubectl delete` GETs the pod, then lists and watches it by name until it is gone; a pod
+# removed and replaced by its StatefulSet between those two requests would never be seen to go).
+STOP_SECONDS = 1.0
 
 
 def go_duration(seconds: int) -> str:
@@ -62,6 +69,55 @@ def pod_ref(pod: dict) -> str:
     return f"{meta['name']}_{meta['namespace']}({meta['uid']})"
 
 
+class _PodWorker:
+    """One pod's worker: asks the workloads about the pod's containers on a thread of its own.
+
+    `ask()` hands it the pod as the pass sees it and returns at once; `runs` is the last answer
+    (None until the first). A new answer that differs from the last wakes the control plane.
+    """
+
+    def __init__(self, workloads: Workloads, pod: dict, wake: Callable[[], None]) -> None:
+        self._workloads = workloads
+        self._wake = wake
+        self._cond = threading.Condition()
+        self._pending: dict | None = pod
+        self._closed = False
+        self.runs: dict[str, ContainerRun] | None = None
+        name = f"sandbox-kubelet-{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
+
+    def ask(self, pod: dict) -> None:
+        with self._cond:
+            self._pending = pod
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                pod, self._pending = self._pending, None
+            try:
+                runs = {
+                    c["name"]: self._workloads.container_run(pod, c)
+                    for c in pod["spec"].get("containers", [])
+                }
+            except Exception:
+                # A failing workload simulation must not stop this pod's kubelet for good.
+                _log.exception("sandbox kubelet failed on pod %s", pod["metadata"]["name"])
+                continue
+            if runs != self.runs:
+                self.runs = runs
+                self._wake()
+
+
 @dataclass
 class _Restarts:
     """Bookkeeping for one restarting container: when its current run started, the next restart."""
@@ -80,27 +136,53 @@ class Kubelets:
         self._restarts: dict[tuple[str, str], _Restarts] = {}
         # (pod uid, fieldPath, reason, message) -> name of the Event that aggregates repeats
         self._events: dict[tuple[str, str, str, str], str] = {}
+        self._workers: dict[str, _PodWorker] = {}
+        # uid of a deleted pod -> when (time.monotonic()) its containers have stopped
+        self._stopping: dict[str, float] = {}
+
+    def close(self) -> None:
+        """End the pod workers' threads."""
+        for worker in self._workers.values():
+            worker.close()
+        self._workers.clear()
 
     # -- the pass ---------------------------------------------------------------------------
 
     def sync(self) -> None:
-        """Start, update and stop the pods bound to nodes."""
+        """Start, update and stop the pods bound to nodes.
+
+        Deleted pods are handled first and never wait for a workload; a live pod's containers
+        are reported from its worker's last answer, so no pod's workload can hold up the pass.
+        """
         control = self.control
         nodes = {n["metadata"]["name"]: i for i, n in enumerate(control._all(control.r_node))}
+        pods = [p for p in control._all(control.r_pod) if p["spec"].get("nodeName")]
+        present = {p["metadata"]["uid"] for p in pods}
+        self._stopping = {k: v for k, v in self._stopping.items() if k in present}
+        for pod in pods:
+            if pod["metadata"].get("deletionTimestamp"):
+                self._stop(pod, pod["spec"]["nodeName"])
         live: set[str] = set()
         conflict: errors.ApiError | None = None
-        for pod in control._all(control.r_pod):
-            node = pod["spec"].get("nodeName")
-            if not node:
-                continue
+        for pod in pods:
             if pod["metadata"].get("deletionTimestamp"):
-                self._stop(pod, node)
                 continue
             if pod["status"].get("phase") in {"Succeeded", "Failed"}:
                 continue
-            live.add(pod["metadata"]["uid"])
+            uid = pod["metadata"]["uid"]
+            live.add(uid)
+            worker = self._workers.get(uid)
+            if worker is None:
+                worker = self._workers[uid] = _PodWorker(
+                    self.cluster.workloads, pod, self.control.wake
+                )
+            else:
+                worker.ask(pod)
+            if worker.runs is None:
+                continue  # the pod starts once its workload has answered
             try:
-                self._sync_pod(pod, node, nodes.get(node, 0))
+                node = pod["spec"]["nodeName"]
+                self._sync_pod(pod, node, nodes.get(node, 0), worker.runs)
             except errors.ApiError as error:
                 # A conflict on one pod must not hold back the others (a pod being deleted
                 # behind it would never go): carry on, and let the next pass retry this one.
@@ -108,38 +190,61 @@ class Kubelets:
             except Exception:
                 # A failing workload simulation must not stop the other pods' kubelets.
                 _log.exception("sandbox kubelet failed on pod %s", pod["metadata"]["name"])
+        for uid in [uid for uid in self._workers if uid not in live]:
+            self._workers.pop(uid).close()
         self._restarts = {k: v for k, v in self._restarts.items() if k[0] in live}
         self._events = {k: v for k, v in self._events.items() if k[0] in live}
         if conflict is not None:
             raise conflict  # the control plane retries soon
 
     def _stop(self, pod: dict, node: str) -> None:
+        """Stop a deleted pod's containers; once they have stopped, remove the pod."""
         meta = pod["metadata"]
-        for container in pod["spec"].get("containers", []):
-            self.control.event(
-                pod,
-                "Killing",
-                f"Stopping container {container['name']}",
-                "kubelet",
-                host=node,
-                field_path=f"spec.containers{{{container['name']}}}",
-            )
-        self.cluster.store.remove(self.control.r_pod.storage_key, meta["namespace"], meta["name"])
+        uid = meta["uid"]
+        clock = time.monotonic()
+        stopped = self._stopping.get(uid)
+        if stopped is None:
+            grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+            delay = min(STOP_SECONDS, grace) if grace > 0 else 0.0
+            stopped = self._stopping[uid] = clock + delay
+            for container in pod["spec"].get("containers", []):
+                self.control.event(
+                    pod,
+                    "Killing",
+                    f"Stopping container {container['name']}",
+                    "kubelet",
+                    host=node,
+                    field_path=f"spec.containers{{{container['name']}}}",
+                )
+            if delay:
+                timer = threading.Timer(delay, self.control.wake)
+                timer.daemon = True
+                timer.start()
+        if clock < stopped:
+            return
+        store, key = self.cluster.store, self.control.r_pod.storage_key
+        with store.lock:
+            # Only this pod: a pod of the same name created since the pass began stays.
+            current = store.get(key, meta["namespace"], meta["name"])
+            if current is not None and current["metadata"]["uid"] == uid:
+                store.remove(key, meta["namespace"], meta["name"])
+        self._stopping.pop(uid, None)
 
-    def _sync_pod(self, pod: dict, node: str, node_index: int) -> None:
+    def _sync_pod(
+        self, pod: dict, node: str, node_index: int, runs: dict[str, ContainerRun]
+    ) -> None:
         status = copy.deepcopy(pod["status"])
         stamp = now()
         if not status.get("startTime"):
             self._admit(pod, status, node_index, stamp)
         previous = {s["name"]: s for s in status.get("containerStatuses") or []}
-        workloads = self.cluster.workloads
         statuses = [
             self._container(
                 pod,
                 node,
                 container,
                 previous=previous.get(container["name"]),
-                run=workloads.container_run(pod, container),
+                run=runs.get(container["name"]) or ContainerRun(state="waiting"),
                 stamp=stamp,
             )
             for container in pod["spec"].get("containers", [])
