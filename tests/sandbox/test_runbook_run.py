@@ -258,8 +258,16 @@ def test_unresolved_alert_notifies_with_escalation_and_keeps_the_webhook_secret(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     secret = "T000-B000-webhooksecret"  # noqa: S105  (a made-up webhook path to search artifacts for)
     url = f"http://127.0.0.1:{server.server_address[1]}/services/{secret}"
+    # A second rollout of the bad image: the rollback returns to the first, which fails as well,
+    # so the alert still fires after the mitigation however long the run takes.
+    kubeconfig = firing["kubeconfig"]
+    deployment = ("deployment/nimify-api", "-n", "nimify-system")
+    done = kubectl(kubeconfig, "set", "env", *deployment, "SECOND_BAD_ROLLOUT=1")
+    assert done.returncode == 0, done.stderr
+    done = kubectl(kubeconfig, "rollout", "status", *deployment, "--timeout=120s")
+    assert done.returncode == 0, done.stderr
     try:
-        # Verification gives up at once: the rollback is applied, the alert not yet cleared.
+        # Verification gives up at once: the rollback is applied, the alert still fires.
         code, results = run(
             firing,
             tmp_path,
@@ -273,8 +281,7 @@ def test_unresolved_alert_notifies_with_escalation_and_keeps_the_webhook_secret(
     finally:
         server.shutdown()
         server.server_close()
-    assert code == 3, results
-    assert results[0]["outcome"] == "unresolved"
+    assert (code, results[0]["outcome"]) == (3, "unresolved"), results
     (message,) = _Hook.received
     text = message["text"]
     assert text.startswith("🚨 **ALERT**: HighErrorRate")
