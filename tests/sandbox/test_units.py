@@ -285,3 +285,21 @@ def test_field_errors_print_bad_values_as_v1_36_does() -> None:
     assert field_value(-1) == "-1"
     assert field_value(["a", 1]) == '["a",1]'
     assert field_value({"k": "<&>"}) == '{"k":"\\u003c\\u0026\\u003e"}'
+
+
+def test_probes_get_the_real_servers_defaults() -> None:
+    from sre_runbooks.sandbox.apiserver.objects import apply_defaults  # noqa: PLC0415
+
+    probe = {"httpGet": {"port": 80}, "initialDelaySeconds": 0, "periodSeconds": 0}
+    deployment = {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}}
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = probe
+    apply_defaults("Deployment", deployment)
+    stored = stored_form(root_type("Deployment", "apps"), deployment)
+    # As a real v1.36 server stores `readinessProbe: {httpGet: {port: 80}, initialDelaySeconds: 0}`.
+    assert stored["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] == {
+        "failureThreshold": 3,
+        "httpGet": {"path": "/", "port": 80, "scheme": "HTTP"},
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "timeoutSeconds": 1,
+    }

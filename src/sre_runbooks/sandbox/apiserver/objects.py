@@ -103,6 +103,41 @@ def _default_container(container: dict) -> None:
     for env in container.get("env") or []:
         if "valueFrom" in env and "fieldRef" in env["valueFrom"]:
             env["valueFrom"]["fieldRef"].setdefault("apiVersion", "v1")
+    for probe in (
+        container.get(key) for key in ("livenessProbe", "readinessProbe", "startupProbe")
+    ):
+        if isinstance(probe, dict):
+            _default_probe(probe)
+    for hook in ((container.get("lifecycle") or {}).get(k) for k in ("postStart", "preStop")):
+        if isinstance(hook, dict) and isinstance(hook.get("httpGet"), dict):
+            _default_http_get(hook["httpGet"])
+
+
+# SetDefaults_Probe: a field left out or zero gets these.
+_PROBE_DEFAULTS = {
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
+
+
+def _default_probe(probe: dict) -> None:
+    for key, value in _PROBE_DEFAULTS.items():
+        if not probe.get(key):
+            probe[key] = value
+    if isinstance(probe.get("httpGet"), dict):
+        _default_http_get(probe["httpGet"])
+    if isinstance(probe.get("grpc"), dict):
+        probe["grpc"].setdefault("service", "")  # +default=""
+
+
+def _default_http_get(action: dict) -> None:
+    """SetDefaults_HTTPGetAction."""
+    if not action.get("path"):
+        action["path"] = "/"
+    if not action.get("scheme"):
+        action["scheme"] = "HTTP"
 
 
 def default_pod_spec(spec: dict, *, pod: bool) -> None:
