@@ -213,6 +213,12 @@ class PrometheusServer(Server):
 
     The data directory is ``workdir/data``; call ``backfill()`` on it before ``start()`` to
     give the server exact historical samples.
+
+    A firing alert that could not be delivered is sent again after ``resend_delay``
+    (``--rules.alert.resend-delay``: 1m in Prometheus, here the evaluation interval unless given).
+    That matters right after start: Prometheus' service discovery hands the Alertmanagers to its
+    notifier only after about 5 s, and an alert that fires before then reaches nobody; with
+    Prometheus' default it would reach the Alertmanagers a minute later.
     """
 
     binary_name = "prometheus"
@@ -228,6 +234,7 @@ class PrometheusServer(Server):
         scrape_interval: str = "1s",
         evaluation_interval: str = "1s",
         external_labels: Mapping[str, str] | None = None,
+        resend_delay: str | None = None,
     ) -> None:
         super().__init__(workdir, port)
         self.rule_files = [str(Path(p).resolve()) for p in rule_files]
@@ -236,6 +243,7 @@ class PrometheusServer(Server):
         self.scrape_interval = scrape_interval
         self.evaluation_interval = evaluation_interval
         self.external_labels = dict(external_labels or {})
+        self.resend_delay = resend_delay or evaluation_interval
 
     @property
     def data_dir(self) -> Path:
@@ -276,6 +284,7 @@ class PrometheusServer(Server):
             "--web.enable-lifecycle",
             "--web.enable-admin-api",
             "--log.level=info",
+            f"--rules.alert.resend-delay={self.resend_delay}",
         ]
 
     def reload(self) -> None:
