@@ -23,9 +23,9 @@ description:
     and takeover send the Lease's C(resourceVersion), so of two concurrent runs exactly one wins.
   - While holding a Lease, reads the object's annotation C(sre.runbooks/mitigations), the
     recent mitigations of that object. The object is held back, and its Lease given back, when
-    O(alert) itself mitigated it less than O(cooldown) seconds ago (V(cooldown): a storm of the
+    O(alert) itself mitigated it less than O(cooldown) seconds ago (V(cooldown), a storm of the
     same remediation), or when it was mitigated O(budget) times by any alerts within
-    O(budget_window) seconds (V(budget): a flapping object). Another alert's earlier cure alone
+    O(budget_window) seconds (V(budget), a flapping object). Another alert's earlier cure alone
     never holds a run back.
   - When the target is held back, RV(outcome) says why and nothing else is taken. Held objects
     of O(objects) are listed in RV(held) and the others in RV(taken), so that only the
