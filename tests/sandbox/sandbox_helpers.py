@@ -103,7 +103,7 @@ def server_url(kubeconfig: str) -> str:
 
 
 def raw_request(
-    kubeconfig: str,
+    cluster: str | Any,
     method: str,
     path: str,
     *,
@@ -112,10 +112,12 @@ def raw_request(
 ) -> tuple[int, dict[str, str], bytes]:
     """One HTTP request to the API server with the kubeconfig's TLS settings and credentials (its
     CA, client certificate and key, or token), through the `kubernetes` client's connection
-    pool; returns (status, headers, body) whatever the status."""
+    pool; `cluster` is a kubeconfig path or an ApiClient made from one. Returns (status,
+    headers, body) whatever the status."""
     from kubernetes import config  # noqa: PLC0415  (heavy import, only for k8s tests)
 
-    client = config.new_client_from_config(config_file=kubeconfig)
+    own = isinstance(cluster, str)
+    client = config.new_client_from_config(config_file=cluster) if own else cluster
     try:
         settings = client.configuration
         sent = dict(headers or {})
@@ -127,7 +129,8 @@ def raw_request(
         )
         return response.status, dict(response.headers), response.data
     finally:
-        client.close()
+        if own:
+            client.close()
 
 
 def pod_logs_unavailable(api_client: Any, namespace: str, pod: str) -> str | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from typing import Any
 
 import pytest
-from sandbox_helpers import kubectl, kubectl_json, wait_for
+from sandbox_helpers import kubectl, kubectl_json, raw_request, wait_for
 
 pytestmark = pytest.mark.k8s
 
@@ -170,3 +171,43 @@ def test_server_side_apply_creates_then_updates(kubeconfig: str, namespace: str)
         "a": "2",
         "b": "3",
     }
+
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+def test_a_deleted_pod_is_terminating_until_its_containers_stop(
+    kubeconfig: str, namespace: str, api_client: Any
+) -> None:
+    """Graceful deletion: the pod stays, with deletionTimestamp and Terminating in `kubectl
+    get`, until its kubelet has stopped its containers (the sandbox compresses the 30 s grace
+    period to about a second), and then goes."""
+    from kubernetes import client  # noqa: PLC0415
+
+    core = client.CoreV1Api(api_client)
+    container = {"name": "app", "image": "nginx:1.27"}
+    core.create_namespaced_pod(
+        namespace, {"metadata": {"name": "leaving"}, "spec": {"containers": [container]}}
+    )
+    wait_for(
+        lambda: core.read_namespaced_pod("leaving", namespace).status.container_statuses,
+        "the pod to start",
+        deadline=60,
+    )
+    deleted = core.delete_namespaced_pod("leaving", namespace)
+    assert deleted.metadata.deletion_timestamp is not None
+    assert deleted.metadata.deletion_grace_period_seconds == 30
+    status, _, body = raw_request(
+        api_client, "GET", f"/api/v1/namespaces/{namespace}/pods/leaving", headers={"Accept": TABLE}
+    )
+    if status == 404 and os.environ.get("SRE_RUNBOOKS_TEST_KUBECONFIG"):
+        pytest.skip("the pod went before it could be seen terminating (a very fast kubelet)")
+    assert status == 200, body
+    table = json.loads(body)
+    columns = [c["name"] for c in table["columnDefinitions"]]
+    assert table["rows"][0]["cells"][columns.index("Status")] == "Terminating"
+
+    def gone() -> bool:
+        return not core.list_namespaced_pod(namespace, field_selector="metadata.name=leaving").items
+
+    wait_for(gone, "the pod to go once its containers have stopped", deadline=60)
