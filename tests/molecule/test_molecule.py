@@ -1,12 +1,24 @@
 """Each alert role's molecule scenario on its own sandbox: fault injected, check mode changes
-nothing, converge cures it, a second converge changes nothing, verify checks the cure."""
+nothing, converge cures it, a second converge changes nothing, verify checks the cure.
 
+A scenario runs in a session of its own and is its sandbox's owner (`SRE_RUNBOOKS_SANDBOX_OWNER`):
+whatever ends it (success, failure, pytest-timeout, Ctrl-C, SIGTERM, a killed molecule), molecule,
+the playbooks it runs and the sandbox it started are stopped before the test ends."""
+
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from sre_runbooks.monitoring.servers import pid_alive, process_start
+from sre_runbooks.sandbox import control
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]  # the repository
 
@@ -16,6 +28,7 @@ SCENARIOS = sorted(
     for p in (EXTENSIONS / "molecule").glob("*/molecule.yml")
     if p.parent.name != "shared"
 )
+STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL for what a scenario still runs
 
 pytestmark = [
     pytest.mark.k8s,
@@ -28,13 +41,65 @@ pytestmark = [
 ]
 
 
-def test_every_alert_role_has_a_scenario():
-    roles = {p.name for p in (COLLECTION_ROOT / "roles").iterdir() if p.is_dir()}
-    assert set(SCENARIOS) == roles - {"remediation"}
+@pytest.fixture(autouse=True, scope="module")
+def _sigterm_interrupts() -> Iterator[None]:
+    """A run stopped with SIGTERM (e.g. by `timeout`) tears down like Ctrl-C, not at once."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    yield
+    signal.signal(signal.SIGTERM, previous)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_scenario(scenario, tmp_path):
+def _descendants(pid: int) -> dict[int, int | None]:
+    """The processes below ``pid`` (children, theirs, ...), each with its start time."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if entry.name.isdigit():
+                stat = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+                parents[int(entry.name)] = int(stat[1])
+    found: dict[int, int | None] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child in [c for c, p in parents.items() if p == parent and c not in found]:
+            found[child] = process_start(child)
+            todo.append(child)
+    return found
+
+
+def _stop_scenario(process: subprocess.Popen[bytes]) -> None:
+    """Stop molecule and everything below it: SIGTERM, then SIGKILL what is left.
+
+    Ansible runs its workers in sessions of their own, so the tree is taken before molecule goes
+    (its orphans are re-parented) and signalled process by process, each checked by start time.
+    """
+    tree = {process.pid: process_start(process.pid), **_descendants(process.pid)}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid, started in tree.items():
+            if pid_alive(pid, started=started):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + STOP_GRACE
+        while time.monotonic() < deadline and any(
+            pid_alive(pid, started=started) for pid, started in tree.items()
+        ):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(0.1)
+    process.wait()
+
+
+@contextlib.contextmanager
+def molecule_test(
+    scenario: str, tmp_path: Path, extensions: Path = EXTENSIONS
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`molecule test -s SCENARIO` in the background, its output in ``tmp_path/molecule.log``.
+
+    Leaving the block, by any way, stops what the scenario still runs and its sandbox.
+    """
     bin_dir = Path(sys.executable).parent
     env = dict(
         os.environ,
@@ -45,16 +110,104 @@ def test_scenario(scenario, tmp_path):
         PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         NO_COLOR="1",
     )
-    done = subprocess.run(
-        [str(bin_dir / "molecule"), "test", "-s", scenario],
-        cwd=EXTENSIONS,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"molecule test -s {scenario} failed:\n{done.stdout[-20000:]}\n{done.stderr[-5000:]}"
+    # molecule owns the sandbox: the shell hands its PID on to molecule with exec.
+    argv = ["/bin/sh", "-c", f'{control.OWNER_ENV}=$$ exec "$@"', "sh"]
+    argv += [str(bin_dir / "molecule"), "test", "-s", scenario]
+    with (tmp_path / "molecule.log").open("wb") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=extensions,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    try:
+        yield process
+    finally:
+        _stop_scenario(process)
+        control.down(tmp_path / "molecule" / "sandbox")
+
+
+def _tail(path: Path, chars: int = 20000) -> str:
+    return path.read_text(errors="replace")[-chars:]
+
+
+def test_every_alert_role_has_a_scenario():
+    roles = {p.name for p in (COLLECTION_ROOT / "roles").iterdir() if p.is_dir()}
+    assert set(SCENARIOS) == roles - {"remediation"}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario(scenario, tmp_path):
+    with molecule_test(scenario, tmp_path) as process:
+        returncode = process.wait(timeout=900)
+    if returncode != 0:
+        pytest.fail(f"molecule test -s {scenario} failed:\n{_tail(tmp_path / 'molecule.log')}")
+
+
+class Interrupted(Exception):
+    """Stands for what ends a scenario early: pytest-timeout's failure, Ctrl-C, SIGTERM."""
+
+
+def _interrupted_scenario(extensions: Path) -> Path:
+    """A scenario with the shared create and destroy whose converge outlasts any deadline."""
+    shared = EXTENSIONS / "molecule" / "shared"
+    scenario = extensions / "molecule" / "interrupted"
+    scenario.mkdir(parents=True)
+    molecule = {
+        "ansible": {
+            "executor": {
+                "backend": "ansible-playbook",
+                "args": {"ansible_playbook": [f"--inventory={shared / 'inventory.yml'}"]},
+            },
+            "playbooks": {
+                "create": str(shared / "create.yml"),
+                "converge": "converge.yml",
+                "destroy": str(shared / "destroy.yml"),
+            },
+        },
+        "scenario": {"name": "interrupted", "test_sequence": ["create", "converge", "destroy"]},
+    }
+    converge = [
+        {
+            "name": "Converge that outlasts its deadline",
+            "hosts": "all",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "Work on", "ansible.builtin.command": "sleep 600", "changed_when": False},
+            ],
+        }
+    ]
+    fault = {"scenario_alert": "ServiceDown", "scenario_system": "nimify", "scenario_watch": []}
+    # JSON is YAML.
+    (scenario / "molecule.yml").write_text(json.dumps(molecule))
+    (scenario / "converge.yml").write_text(json.dumps(converge))
+    (scenario / "scenario.yml").write_text(json.dumps(fault))
+    return extensions
+
+
+def test_an_interrupted_scenario_leaves_nothing_running(tmp_path):
+    extensions = _interrupted_scenario(tmp_path / "extensions")
+    running: dict[str, tuple[int, int | None]] = {}
+    with pytest.raises(Interrupted), molecule_test("interrupted", tmp_path, extensions) as process:
+        deadline = time.monotonic() + 240
+        while True:
+            below = _descendants(process.pid)
+            if any(pid_alive(pid, "sleep 600", started) for pid, started in below.items()):
+                break  # the converge works
+            assert process.poll() is None, _tail(tmp_path / "molecule.log")
+            assert time.monotonic() < deadline, "the scenario did not reach its converge"
+            time.sleep(0.5)
+        state = json.loads((tmp_path / "molecule" / "sandbox" / control.STATE_FILE).read_text())
+        running = {
+            name: (int(entry["pid"]), entry.get("started"))
+            for name, entry in state.items()
+            if isinstance(entry, dict) and "pid" in entry
+        }
+        assert set(running) == {"simulator", "prometheus", "alertmanager", "watchdog"}
+        running |= {f"molecule ({process.pid})": (process.pid, process_start(process.pid))}
+        running |= {f"below molecule ({pid})": (pid, started) for pid, started in below.items()}
+        raise Interrupted
+    left = [name for name, (pid, started) in running.items() if pid_alive(pid, started=started)]
+    assert left == []

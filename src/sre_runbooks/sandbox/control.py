@@ -12,6 +12,10 @@ PIDs in ``STATE_DIR/state.json``:
 ``down`` stops exactly those PIDs (each checked against its command line first, so a reused PID
 is never signalled). ``up`` is idempotent: when everything recorded still runs, it returns the
 recorded state.
+
+With ``SRE_RUNBOOKS_SANDBOX_OWNER=PID`` in its environment, ``up`` also starts a watchdog (a fourth
+process, recorded and stopped like the others) that runs ``down`` as soon as process PID ends: a
+test run or molecule scenario that is killed, or times out, leaves nothing running.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from sre_runbooks.monitoring.servers import (
 )
 
 STATE_FILE = "state.json"
+# A PID whose end stops the sandbox (see the module's docstring).
+OWNER_ENV = "SRE_RUNBOOKS_SANDBOX_OWNER"
+WATCH_INTERVAL = 0.5
 # Alert timing runs this many times faster than in production: `for: 2m` becomes 2s and a
 # `[5m]` window 5s. Windows keep at least 4 samples at the 1 s scrape interval. With these
 # numbers a fault fires within about 15 s and a cure resolves within about 15 s.
@@ -277,14 +284,16 @@ def up(state_dir: Path, rule_files: list[Path] | None = None) -> dict[str, Any]:
     down(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     rules = compress_rules(rule_files or default_rule_files(), state_dir / "rules")
+    state: dict[str, Any] = {"kubeconfig": str(state_dir / "kubeconfig")}
+    owner = os.environ.get(OWNER_ENV, "").strip()
+    if owner:
+        # First, so that even an `up` cut short by its owner's end leaves nothing behind.
+        state["watchdog"] = _start_watchdog(state_dir, owner)
     simulator, info_path = _start_simulator(state_dir)
-    state: dict[str, Any] = {
-        "simulator": {
-            "pid": simulator.pid,
-            "marker": str(state_dir),
-            "started": process_start(simulator.pid),
-        },
-        "kubeconfig": str(state_dir / "kubeconfig"),
+    state["simulator"] = {
+        "pid": simulator.pid,
+        "marker": str(state_dir),
+        "started": process_start(simulator.pid),
     }
     (state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
     started: list[Any] = []
@@ -309,6 +318,8 @@ def up(state_dir: Path, rule_files: list[Path] | None = None) -> dict[str, Any]:
         for server in started:
             server.stop()
         stop_pid(simulator.pid, str(state_dir))
+        if "watchdog" in state:
+            stop_pid(state["watchdog"]["pid"], str(state_dir), started=state["watchdog"]["started"])
         raise
     simulator.returncode = 0  # it outlives this Popen on purpose; `down` stops it by PID
     state["simulator"].update(info)
@@ -327,8 +338,9 @@ def down(state_dir: Path) -> list[str]:
     state = _load(state_dir)
     stopped = [
         name
-        for name in ("prometheus", "alertmanager", "simulator")
+        for name in ("watchdog", "prometheus", "alertmanager", "simulator")
         if name in state
+        and int(state[name]["pid"]) != os.getpid()  # the watchdog runs `down` itself
         and stop_pid(
             int(state[name]["pid"]), state[name]["marker"], started=state[name].get("started")
         )
@@ -346,6 +358,53 @@ def down(state_dir: Path) -> list[str]:
     for name in (STATE_FILE, "serve.json", "serve.json.partial", "kubeconfig", "simulator.log"):
         (state_dir / name).unlink(missing_ok=True)
     return stopped
+
+
+# -- the owner's watchdog ----------------------------------------------------------------------
+
+
+def _start_watchdog(state_dir: Path, owner: str) -> dict[str, Any]:
+    """Start the process that stops the sandbox once ``owner`` (a PID) has ended."""
+    owner_started = process_start(int(owner)) if owner.isdigit() else None
+    if owner_started is None:
+        raise SandboxError(f"{OWNER_ENV}={owner} names no running process")
+    starter = os.getpid()
+    argv = [sys.executable, "-m", "sre_runbooks.sandbox.control", "watch", str(state_dir)]
+    argv += [owner, str(owner_started), str(starter), str(process_start(starter))]
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    process.returncode = 0  # it outlives this Popen on purpose; `down` stops it by PID
+    return {
+        "pid": process.pid,
+        "marker": str(state_dir),
+        "started": process_start(process.pid),
+        "owner": int(owner),
+    }
+
+
+def watch(
+    state_dir: Path, owner: int, owner_started: int, starter: int, starter_started: int
+) -> None:
+    """Wait until ``owner`` ends, then stop the sandbox (``down``).
+
+    ``starter`` is the process running ``up``: while it still starts servers, ``down`` is
+    repeated, so none that it records after the owner's end is left running. Once ``up`` is done,
+    a state that no longer names this watchdog (``down`` ran, or a new ``up``) ends it.
+    """
+    while pid_alive(owner, started=owner_started):
+        mine = _load(state_dir).get("watchdog", {}).get("pid") == os.getpid()
+        if not mine and not pid_alive(starter, started=starter_started):
+            return
+        time.sleep(WATCH_INTERVAL)
+    while pid_alive(starter, started=starter_started):
+        down(state_dir)
+        time.sleep(WATCH_INTERVAL)
+    down(state_dir)
 
 
 # -- faults ------------------------------------------------------------------------------------
@@ -399,6 +458,7 @@ def clear(state_dir: Path, alert: str | None = None, system: str | None = None) 
 
 __all__ = [
     "COMPRESSION",
+    "OWNER_ENV",
     "SandboxError",
     "clear",
     "compress_rules",
@@ -408,4 +468,13 @@ __all__ = [
     "status",
     "up",
     "wait_firing",
+    "watch",
 ]
+
+
+if __name__ == "__main__":
+    # `python -m sre_runbooks.sandbox.control watch STATE_DIR OWNER STARTED STARTER STARTED`
+    if sys.argv[1:2] == ["watch"] and len(sys.argv) == 7:
+        watch(Path(sys.argv[2]), *(int(a) for a in sys.argv[3:7]))
+    else:
+        sys.exit("usage: python -m sre_runbooks.sandbox.control watch STATE_DIR OWNER ...")
