@@ -94,7 +94,7 @@ bench: setup ## benchmarks: roles against the seeds' shell commands, the launche
 docs: setup ## regenerate docs/alerts.md from the alerting rules
 	$(PY) -m sre_runbooks.rules
 
-# What users install: the collection tarball, the launcher's and the sandbox's wheels (and sdists).
+# What users install: the collection tarball, the launcher's and the sandbox's wheels.
 build: setup ## build the collection tarball and the launcher's and sandbox's wheels into build/
 	tools/build-dists build
 
