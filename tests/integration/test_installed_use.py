@@ -149,7 +149,8 @@ def _install(tmp_path: Path) -> tuple[User, Path]:
     galaxy = venv / "bin" / "ansible-galaxy"
     tarball = _only(dist, "sre-runbooks-*.tar.gz")
     kubernetes_core = _bundled_kubernetes_core()
-    _ok(user.run(galaxy, "collection", "install", "-p", user.collections, kubernetes_core, tarball))
+    install = (galaxy, "collection", "install", "--offline", "-p", user.collections)
+    _ok(user.run(*install, kubernetes_core, tarball))  # Galaxy is not asked
     return user, _only(dist, "sre_runbooks_sandbox-*.whl")
 
 
