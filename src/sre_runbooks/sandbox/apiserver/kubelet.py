@@ -141,10 +141,9 @@ class Kubelets:
         self._stopping: dict[str, float] = {}
 
     def close(self) -> None:
-        """End the pod workers' threads."""
-        for worker in self._workers.values():
+        """End the pod workers' threads (the control loop may still be in a pass: copy first)."""
+        for worker in list(self._workers.values()):
             worker.close()
-        self._workers.clear()
 
     # -- the pass ---------------------------------------------------------------------------
 
