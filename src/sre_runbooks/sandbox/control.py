@@ -130,10 +130,20 @@ def _load(state_dir: Path) -> dict[str, Any]:
 
 
 def _answers(url: str) -> bool:
+    """Whether the server behind ``url`` is up: it answers 200, or is too busy to answer yet.
+
+    The caller has checked that the process lives. A refused connection or an error answer means
+    the server is not serving; a slow answer on a loaded machine only means it is busy, and
+    calling it stopped made `runbook sandbox inject` fail for a sandbox that was running.
+    """
     try:
         with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (loopback)
             return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
+    except TimeoutError:
+        return True
+    except urllib.error.URLError as error:
+        return isinstance(error.reason, TimeoutError)
+    except OSError:
         return False
 
 
