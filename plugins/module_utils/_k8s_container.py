@@ -68,7 +68,7 @@ def _split_quantity(value):
 
 def parse_quantity(value):
     """A Kubernetes quantity (``500m``, ``2Gi``, ``1.5``, ``1e3``) as a Decimal."""
-    _, number, suffix = _split_quantity(value)
+    number, suffix = _split_quantity(value)[1:]
     return number * _SUFFIXES[suffix]
 
 
@@ -91,7 +91,7 @@ def canonical_quantity(value, resource=False):
     The suffix family is kept (binary, decimal or exponent), the largest suffix that leaves a
     whole number is chosen; binary values under 1Ki or with a fraction are shown in decimal.
     """
-    digits, _, suffix = _split_quantity(value)
+    digits, _number, suffix = _split_quantity(value)
     amount = quantity_value(value, resource)
     if amount == 0:
         return "0"
