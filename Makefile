@@ -28,10 +28,10 @@ $(STAMP)/venv:
 	  "$$python" -m venv $(VENV)
 	@mkdir -p $(STAMP) && touch $@
 
-# Exact pins from requirements.txt; the launcher package itself in editable mode.
-$(STAMP)/python: $(STAMP)/venv requirements.txt pyproject.toml
+# Exact pins from requirements.txt; the launcher and the sandbox (sandbox/) in editable mode.
+$(STAMP)/python: $(STAMP)/venv requirements.txt pyproject.toml sandbox/pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . -e sandbox
 	@touch $@
 
 # Real Prometheus and Alertmanager from Debian, installed only when a binary is missing.

@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-PACKAGE = "sre_runbooks.sandbox"
+PACKAGE = "sre_runbooks_sandbox"
 DISTRIBUTION = "sre-runbooks-sandbox"
 INSTALL_HINT = (
-    f"install it with `pip install {DISTRIBUTION}` (from a checkout: `make build` writes its "
-    "wheel into build/)"
+    f"install it with `pip install {DISTRIBUTION}` (from a checkout: `pip install ./sandbox`, or "
+    "the wheel `make build` writes into build/)"
 )
 
 

@@ -145,7 +145,7 @@ def _install(tmp_path: Path) -> tuple[User, Path]:
     user = User(tmp_path, venv, tmp_path / "collections")
     user.pip_install(_only(dist, "sre_runbooks-*.whl"))
     # The launcher's wheel ships no simulator.
-    assert user.run(venv / "bin" / "python", "-c", "import sre_runbooks.sandbox").returncode == 1
+    assert user.run(venv / "bin" / "python", "-c", "import sre_runbooks_sandbox").returncode == 1
     galaxy = venv / "bin" / "ansible-galaxy"
     tarball = _only(dist, "sre-runbooks-*.tar.gz")
     kubernetes_core = _bundled_kubernetes_core()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sre_runbooks.monitoring.servers import pid_alive, process_start
-from sre_runbooks.sandbox import control
+from sre_runbooks_sandbox import control
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]  # the repository
 

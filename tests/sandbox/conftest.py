@@ -24,7 +24,7 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    from sre_runbooks.sandbox.apiserver import start_apiserver  # noqa: PLC0415  (not needed for a real cluster)
+    from sre_runbooks_sandbox.apiserver import start_apiserver  # noqa: PLC0415  (not needed for a real cluster)
 
     path = tmp_path_factory.mktemp("sandbox") / "kubeconfig"
     with start_apiserver(kubeconfig=path) as server:
@@ -74,7 +74,7 @@ def workloads_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         pytest.skip("needs the simulator's test workloads (SRE_RUNBOOKS_TEST_KUBECONFIG is set)")
     from fake_workloads import FakeWorkloads  # noqa: PLC0415  (only the simulator uses it)
 
-    from sre_runbooks.sandbox.apiserver import start_apiserver  # noqa: PLC0415  (as above)
+    from sre_runbooks_sandbox.apiserver import start_apiserver  # noqa: PLC0415  (as above)
 
     path = tmp_path_factory.mktemp("sandbox-workloads") / "kubeconfig"
     with start_apiserver(kubeconfig=path, workloads=FakeWorkloads()):

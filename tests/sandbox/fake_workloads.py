@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from sre_runbooks.sandbox.behaviour import ContainerRun, ExecResult, HTTPAnswer, Usage
+from sre_runbooks_sandbox.behaviour import ContainerRun, ExecResult, HTTPAnswer, Usage
 
 FAULT = "sandbox-test/fault"
 DF_OUTPUT = (

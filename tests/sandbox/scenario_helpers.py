@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sre_runbooks.sandbox.workloads.manifests import BOLT_CONFIG, bolt_config_yaml
+from sre_runbooks_sandbox.workloads.manifests import BOLT_CONFIG, bolt_config_yaml
 
 DEADLINE = 60.0
 

@@ -20,8 +20,8 @@ import pytest
 from scenario_helpers import DEADLINE, runbook, sandbox_up
 
 from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
-from sre_runbooks.sandbox.control import SCRAPE_INTERVAL, clear, inject
-from sre_runbooks.sandbox.workloads import SCENARIOS
+from sre_runbooks_sandbox.control import SCRAPE_INTERVAL, clear, inject
+from sre_runbooks_sandbox.workloads import SCENARIOS
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 

@@ -18,7 +18,7 @@ def test_module_entry_point_serves_until_terminated(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sre_runbooks.sandbox.apiserver",
+            "sre_runbooks_sandbox.apiserver",
             "--port",
             "0",
             "--kubeconfig",

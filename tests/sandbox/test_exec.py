@@ -117,7 +117,7 @@ def test_websocket_frames_round_trip() -> None:
     """Server frames, a masked client frame, and the handshake key of RFC 6455's example."""
     import io  # noqa: PLC0415  (only this test)
 
-    from sre_runbooks.sandbox.apiserver import websocket  # noqa: PLC0415
+    from sre_runbooks_sandbox.apiserver import websocket  # noqa: PLC0415
 
     assert websocket.accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
     assert websocket.negotiate(["v4.channel.k8s.io", "v5.channel.k8s.io"]) == "v4.channel.k8s.io"

@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 from sandbox_helpers import KUBECTL, kubectl, kubectl_json, wait_for
 
-from sre_runbooks.sandbox.behaviour import ContainerRun
-from sre_runbooks.sandbox.workloads import SandboxModel
-from sre_runbooks.sandbox.workloads.kube import Kube
-from sre_runbooks.sandbox.workloads.manifests import manifests
-from sre_runbooks.sandbox.workloads.model import pod_app
+from sre_runbooks_sandbox.behaviour import ContainerRun
+from sre_runbooks_sandbox.workloads import SandboxModel
+from sre_runbooks_sandbox.workloads.kube import Kube
+from sre_runbooks_sandbox.workloads.manifests import manifests
+from sre_runbooks_sandbox.workloads.model import pod_app
 
 pytestmark = pytest.mark.k8s
 
@@ -73,7 +73,7 @@ def busy_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """A kubeconfig for the busy simulator, while busy loops run on every CPU."""
     if os.environ.get("SRE_RUNBOOKS_TEST_KUBECONFIG"):
         pytest.skip("needs the simulator's workloads (SRE_RUNBOOKS_TEST_KUBECONFIG is set)")
-    from sre_runbooks.sandbox.apiserver import start_apiserver  # noqa: PLC0415  (simulator only)
+    from sre_runbooks_sandbox.apiserver import start_apiserver  # noqa: PLC0415  (simulator only)
 
     path = tmp_path_factory.mktemp("busy") / "kubeconfig"
     workloads = BusyWorkloads()

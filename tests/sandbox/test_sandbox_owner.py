@@ -18,7 +18,7 @@ from scenario_helpers import runbook
 
 from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
 from sre_runbooks.monitoring.servers import pid_alive
-from sre_runbooks.sandbox.control import OWNER_ENV, STATE_FILE
+from sre_runbooks_sandbox.control import OWNER_ENV, STATE_FILE
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 DEADLINE = 60.0  # for the watchdog to notice and stop everything on a loaded machine

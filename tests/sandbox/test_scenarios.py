@@ -24,8 +24,8 @@ from scenario_helpers import (
 
 from sre_runbooks.monitoring.binaries import MissingBinaryError, find_binary
 from sre_runbooks.monitoring.servers import pid_alive
-from sre_runbooks.sandbox.control import COMPRESSION, compress_rule
-from sre_runbooks.sandbox.workloads import SCENARIOS
+from sre_runbooks_sandbox.control import COMPRESSION, compress_rule
+from sre_runbooks_sandbox.workloads import SCENARIOS
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sre_runbooks.sandbox.apiserver import protobuf
-from sre_runbooks.sandbox.apiserver.errors import ApiError, field_value
-from sre_runbooks.sandbox.apiserver.patching import (
+from sre_runbooks_sandbox.apiserver import protobuf
+from sre_runbooks_sandbox.apiserver.errors import ApiError, field_value
+from sre_runbooks_sandbox.apiserver.patching import (
     JSON_PATCH,
     MERGE_PATCH,
     STRATEGIC_MERGE_PATCH,
@@ -20,9 +20,9 @@ from sre_runbooks.sandbox.apiserver.patching import (
     merge_patch,
     strategic_merge,
 )
-from sre_runbooks.sandbox.apiserver.selectors import field_matcher, label_matcher
-from sre_runbooks.sandbox.apiserver.serialization import canonical_quantity, root_type, stored_form
-from sre_runbooks.sandbox.apiserver.tables import human_duration
+from sre_runbooks_sandbox.apiserver.selectors import field_matcher, label_matcher
+from sre_runbooks_sandbox.apiserver.serialization import canonical_quantity, root_type, stored_form
+from sre_runbooks_sandbox.apiserver.tables import human_duration
 
 REFERENCE_OBJECTS = Path(__file__).parent / "reference" / "objects"
 
@@ -288,7 +288,7 @@ def test_field_errors_print_bad_values_as_v1_36_does() -> None:
 
 
 def test_probes_get_the_real_servers_defaults() -> None:
-    from sre_runbooks.sandbox.apiserver.objects import apply_defaults  # noqa: PLC0415
+    from sre_runbooks_sandbox.apiserver.objects import apply_defaults  # noqa: PLC0415
 
     probe = {"httpGet": {"port": 80}, "initialDelaySeconds": 0, "periodSeconds": 0}
     deployment = {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}}

@@ -18,7 +18,8 @@ from sre_runbooks import run as runs
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "src" / "sre_runbooks"
-SANDBOX = PACKAGE / "sandbox"
+SANDBOX_PROJECT = REPO / "sandbox"
+SANDBOX = SANDBOX_PROJECT / "src" / "sre_runbooks_sandbox"
 
 
 def _imports(path: Path) -> set[str]:
@@ -32,11 +33,8 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-SANDBOX_PARTS = sandbox_install.PACKAGE.split(".")
-
-
 def _in_the_sandbox(module: str) -> bool:
-    return module.split(".")[:2] == SANDBOX_PARTS
+    return module.split(".", maxsplit=1)[0] == sandbox_install.PACKAGE
 
 
 def _galaxy_version() -> str:
@@ -45,20 +43,23 @@ def _galaxy_version() -> str:
 
 
 def test_the_sandbox_distribution_follows_galaxy_s_version_and_the_launcher() -> None:
-    project = tomllib.loads((SANDBOX / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((SANDBOX_PROJECT / "pyproject.toml").read_text())["project"]
     assert project["name"] == sandbox_install.DISTRIBUTION
     assert project["version"] == _galaxy_version()
     assert f"sre-runbooks=={_galaxy_version()}" in project["dependencies"]
 
 
-def test_the_launcher_s_wheel_leaves_the_sandbox_out() -> None:
-    found = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "sre_runbooks.sandbox.*" in found["packages"]["find"]["exclude"]
-    assert "prune src/sre_runbooks/sandbox" in (REPO / "MANIFEST.in").read_text().splitlines()
+def test_the_launcher_and_the_sandbox_are_packages_of_their_own() -> None:
+    assert sorted(p.name for p in (REPO / "src").iterdir() if (p / "__init__.py").is_file()) == [
+        "sre_runbooks"
+    ]
+    assert not (PACKAGE / "sandbox").exists()
+    assert (SANDBOX / "__init__.py").is_file()
+    assert SANDBOX.name == sandbox_install.PACKAGE
 
 
 def test_only_sandbox_install_names_the_sandbox() -> None:
-    launcher = [p for p in PACKAGE.rglob("*.py") if SANDBOX not in p.parents]
+    launcher = list(PACKAGE.rglob("*.py"))
     offenders = {
         str(path.relative_to(REPO)): sorted(n for n in _imports(path) if _in_the_sandbox(n))
         for path in launcher
@@ -68,7 +69,7 @@ def test_only_sandbox_install_names_the_sandbox() -> None:
 
 def test_the_sandbox_takes_nothing_from_the_collection_s_plugins() -> None:
     """It serves the cluster the plugins talk to; it never runs them (nor Ansible)."""
-    allowed_own = ("sre_runbooks.sandbox", "sre_runbooks.monitoring", "sre_runbooks.collection")
+    allowed_own = ("sre_runbooks_sandbox", "sre_runbooks.monitoring", "sre_runbooks.collection")
     offenders = {}
     for path in SANDBOX.rglob("*.py"):
         names = _imports(path)
@@ -92,7 +93,7 @@ def test_listing_explaining_and_planning_import_no_simulator(tmp_path: Path) -> 
         "cli.main(['list'])\n"
         "cli.main(['explain', 'HighErrorRate'])\n"
         f"cli.main(['run', 'HighErrorRate', '--inventory', {str(tmp_path / 'none')!r}])\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[:2] == {SANDBOX_PARTS!r}))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] == {sandbox_install.PACKAGE!r}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
@@ -103,7 +104,7 @@ def test_listing_explaining_and_planning_import_no_simulator(tmp_path: Path) -> 
 @pytest.fixture
 def no_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     """The launcher installed without the sandbox."""
-    monkeypatch.setattr(sandbox_install, "PACKAGE", "sre_runbooks.not_installed_sandbox")
+    monkeypatch.setattr(sandbox_install, "PACKAGE", "sre_runbooks_not_installed_sandbox")
 
 
 @pytest.mark.usefixtures("no_sandbox")
@@ -113,8 +114,8 @@ def test_without_the_sandbox_the_launcher_says_how_to_install_it(
     assert cli.main(["sandbox", "status"]) == cli.EXIT_FAILED
     assert capsys.readouterr().err == (
         "runbook: the sandbox is not installed (it is a separate package, sre-runbooks-sandbox): "
-        "install it with `pip install sre-runbooks-sandbox` (from a checkout: `make build` writes "
-        "its wheel into build/)\n"
+        "install it with `pip install sre-runbooks-sandbox` (from a checkout: `pip install "
+        "./sandbox`, or the wheel `make build` writes into build/)\n"
     )
     with pytest.raises(runs.TargetError) as error:
         runs.resolve_target(None)

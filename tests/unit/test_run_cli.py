@@ -279,7 +279,7 @@ def test_list_shows_whether_a_role_is_available(capsys):
 
 
 def test_without_inventory_the_running_sandbox_is_the_target(capsys, setup, monkeypatch):
-    from sre_runbooks.sandbox import control  # noqa: PLC0415
+    from sre_runbooks_sandbox import control  # noqa: PLC0415
 
     state_dir = setup["tmp"] / "sandbox"
     (state_dir / "inventory").mkdir(parents=True)

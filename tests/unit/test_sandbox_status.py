@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sre_runbooks.sandbox import control
+from sre_runbooks_sandbox import control
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ prints. Whenever it needs an answer that a real container would give (a containe
 kubelet, log lines, an exec, an HTTP request through the proxy subresources, resource usage for
 metrics.k8s.io), it asks the ``Workloads`` object it was started with. ``GenericWorkloads`` is the
 default: every container runs, is ready and answers little. The sandbox's simulated systems
-(``sre_runbooks.sandbox.workloads``) implement the same interface from their state and faults.
+(``sre_runbooks_sandbox.workloads``) implement the same interface from their state and faults.
 
 All methods are called from API server threads and must be quick and thread-safe. The kubelet
 asks ``container_run`` from a worker thread of the pod's own, so a slow or blocked answer delays

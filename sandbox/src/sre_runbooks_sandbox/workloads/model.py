@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sre_runbooks.sandbox.behaviour import ContainerRun, ExecResult, HTTPAnswer, Usage
+from sre_runbooks_sandbox.behaviour import ContainerRun, ExecResult, HTTPAnswer, Usage
 
 from .execs import run_exec
 from .manifests import BOLT_CONFIG, GIB, GPUS_PER_NODE, MIB, parse_config_yaml

@@ -1,6 +1,6 @@
 """Run the simulated API server until interrupted.
 
-    python -m sre_runbooks.sandbox.apiserver --port 0 --kubeconfig ./sandbox.kubeconfig
+    python -m sre_runbooks_sandbox.apiserver --port 0 --kubeconfig ./sandbox.kubeconfig
 
 It prints the URL on the first line of standard output once it is ready to serve.
 """
@@ -17,7 +17,7 @@ from . import DEFAULT_NODES, start_apiserver
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, serve, and stop cleanly on SIGINT or SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m sre_runbooks.sandbox.apiserver")
+    parser = argparse.ArgumentParser(prog="python -m sre_runbooks_sandbox.apiserver")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--kubeconfig", help="write a kubeconfig for the server to this path")
     parser.add_argument(

@@ -3,7 +3,7 @@
 ``up`` starts three processes on 127.0.0.1, each in a session of its own, and records their
 PIDs in ``STATE_DIR/state.json``:
 
-1. ``python -m sre_runbooks.sandbox.serve``: the simulated API server, the seed systems, their
+1. ``python -m sre_runbooks_sandbox.serve``: the simulated API server, the seed systems, their
    metrics and the fault control endpoint (one process);
 2. real Alertmanager;
 3. real Prometheus, scraping the simulator every second and evaluating the collection's
@@ -189,7 +189,7 @@ def _start_simulator(state_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
     log = state_dir / "simulator.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sre_runbooks.sandbox.serve", "--state-dir", str(state_dir)],
+            [sys.executable, "-m", "sre_runbooks_sandbox.serve", "--state-dir", str(state_dir)],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -379,7 +379,7 @@ def _start_watchdog(state_dir: Path, owner: str) -> dict[str, Any]:
     if owner_started is None:
         raise SandboxError(f"{OWNER_ENV}={owner} names no running process")
     starter = os.getpid()
-    argv = [sys.executable, "-m", "sre_runbooks.sandbox.control", "watch", str(state_dir)]
+    argv = [sys.executable, "-m", "sre_runbooks_sandbox.control", "watch", str(state_dir)]
     argv += [owner, str(owner_started), str(starter), str(process_start(starter))]
     process = subprocess.Popen(
         argv,
@@ -483,8 +483,8 @@ __all__ = [
 
 
 if __name__ == "__main__":
-    # `python -m sre_runbooks.sandbox.control watch STATE_DIR OWNER STARTED STARTER STARTED`
+    # `python -m sre_runbooks_sandbox.control watch STATE_DIR OWNER STARTED STARTER STARTED`
     if sys.argv[1:2] == ["watch"] and len(sys.argv) == 7:
         watch(Path(sys.argv[2]), *(int(a) for a in sys.argv[3:7]))
     else:
-        sys.exit("usage: python -m sre_runbooks.sandbox.control watch STATE_DIR OWNER ...")
+        sys.exit("usage: python -m sre_runbooks_sandbox.control watch STATE_DIR OWNER ...")

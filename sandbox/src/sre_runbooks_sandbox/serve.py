@@ -1,6 +1,6 @@
 """The sandbox's simulator process: API server, simulated systems, metrics and control, in one.
 
-    python -m sre_runbooks.sandbox.serve --state-dir DIR
+    python -m sre_runbooks_sandbox.serve --state-dir DIR
 
 Starts the simulated API server (with the seed systems' behaviour when the API server accepts a
 ``workloads`` object), creates every seed system, and serves on one loopback port:
@@ -27,11 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sre_runbooks.sandbox.apiserver import start_apiserver
-from sre_runbooks.sandbox.workloads import SCENARIOS, SandboxModel, find, restore_baseline
-from sre_runbooks.sandbox.workloads.kube import Kube
-from sre_runbooks.sandbox.workloads.manifests import GPUS_PER_NODE, manifests
-from sre_runbooks.sandbox.workloads.metrics import APP_JOBS, Exporter, node_gpu_capacity
+from sre_runbooks_sandbox.apiserver import start_apiserver
+from sre_runbooks_sandbox.workloads import SCENARIOS, SandboxModel, find, restore_baseline
+from sre_runbooks_sandbox.workloads.kube import Kube
+from sre_runbooks_sandbox.workloads.manifests import GPUS_PER_NODE, manifests
+from sre_runbooks_sandbox.workloads.metrics import APP_JOBS, Exporter, node_gpu_capacity
 
 TICK_SECONDS = 0.5
 
@@ -162,7 +162,7 @@ def _handler(sandbox: Sandbox, address: str) -> type[BaseHTTPRequestHandler]:
 
 def main(argv: list[str] | None = None) -> int:
     """Start everything, announce the URLs, and serve until told to stop."""
-    parser = argparse.ArgumentParser(prog="python -m sre_runbooks.sandbox.serve")
+    parser = argparse.ArgumentParser(prog="python -m sre_runbooks_sandbox.serve")
     parser.add_argument("--state-dir", required=True, help="where kubeconfig and serve.json go")
     parser.add_argument("--port", type=int, default=0, help="metrics/control port (0: any free)")
     args = parser.parse_args(argv)

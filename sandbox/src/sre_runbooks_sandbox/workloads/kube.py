@@ -26,7 +26,7 @@ KINDS = {
 
 
 class Kube:
-    """Thin helpers over ``sre_runbooks.sandbox.apiserver.api.Cluster``."""
+    """Thin helpers over ``sre_runbooks_sandbox.apiserver.api.Cluster``."""
 
     def __init__(self, cluster: Any) -> None:
         self.cluster = cluster

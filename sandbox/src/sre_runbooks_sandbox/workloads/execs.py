@@ -11,7 +11,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from sre_runbooks.sandbox.behaviour import ExecResult
+from sre_runbooks_sandbox.behaviour import ExecResult
 
 from .manifests import GIB, GPUS_PER_NODE
 

@@ -1,7 +1,7 @@
 """A simulated Kubernetes API server, with controllers, for the runbook sandbox.
 
 Start it from Python with `start_apiserver()` (tests) or from the shell with
-`python -m sre_runbooks.sandbox.apiserver --port 0 --kubeconfig PATH`. Clients need nothing
+`python -m sre_runbooks_sandbox.apiserver --port 0 --kubeconfig PATH`. Clients need nothing
 special: the kubeconfig points them at http://127.0.0.1:PORT with a dummy token.
 """
 

@@ -1,6 +1,6 @@
 """Rebuild discovery.json, protobuf.json and fields.json (a development tool, not used at run time).
 
-    python src/sre_runbooks/sandbox/apiserver/data/regenerate.py \\
+    python sandbox/src/sre_runbooks_sandbox/apiserver/data/regenerate.py \\
         --reference RECORDING_DIR --api ~/src/k8s-api --apimachinery ~/src/apimachinery
 
 `--reference` is the recording of a real API server (its discovery/ directory); `--api` and

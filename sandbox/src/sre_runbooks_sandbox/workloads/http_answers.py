@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sre_runbooks.sandbox.behaviour import HTTPAnswer
+from sre_runbooks_sandbox.behaviour import HTTPAnswer
 
 from .model import pod_app
 
