@@ -7,8 +7,9 @@ every command runs outside the repository with a home of its own: `runbook list`
 explain HighErrorRate`, the errors without the collection and without the sandbox, then, with the
 sandbox's own wheel installed and its sandbox up, `runbook run HighErrorRate --check`.
 
-One test with several steps: building, installing and the sandbox are the cost (about four
-minutes on a busy two-core machine, most of it pip fetching the launcher's dependencies).
+One test with several steps: building, installing and the sandbox are the cost (one minute on a
+quiet two-core machine, up to four on a busy one, most of it building the wheels and pip
+fetching the launcher's dependencies).
 """
 
 from __future__ import annotations
