@@ -14,6 +14,7 @@ from sre_runbooks.catalog import (
     UnknownAlertError,
     load_catalog,
     resolve,
+    resolver,
     role_options,
 )
 from sre_runbooks.rules import load_rules
@@ -239,29 +240,14 @@ def test_default_targets_follow_the_seeds(cat):
     assert any(item["name"] == "nimify-api" for item in gpu.raw["related"])
 
 
-# ----- resolution -----
+# ----- resolution (its rules: tests/unit/test_alert_resolver.py) -----
 
 
-def test_alias_resolves_case_sensitively(cat):
+def test_the_launcher_resolves_through_the_collections_resolver(cat):
     assert cat.resolve("CacheHitRatelow").alert == "CacheHitRateLow"
     assert resolve("CacheHitRatelow", {}).key == ("CacheHitRateLow", "nimify")
-    with pytest.raises(UnknownAlertError):
-        cat.resolve("cachehitratelow")
-
-
-@pytest.mark.parametrize(
-    ("labels", "system"),
-    [
-        ({"namespace": "nimify-system"}, "nimify"),
-        ({"namespace": "api-optimizer"}, "api-optimizer"),
-        ({"namespace": "shop", "service": "cart"}, "service-template"),
-        ({"system": "nimify", "namespace": "nimify-system", "job": "nimify-api"}, "nimify"),
-        ({"system": "service-template", "namespace": "ai-coding-bench"}, "service-template"),
-        ({"system": "api-optimizer"}, "api-optimizer"),
-    ],
-)
-def test_high_error_rate_resolves_by_labels(cat, labels, system):
-    assert cat.resolve("HighErrorRate", labels).system == system
+    for entry in cat:
+        assert entry.as_dict() == resolver().load(str(CATALOG_PATH.parents[2])).entry(*entry.key)
 
 
 def test_catch_all_target_comes_from_the_alert_labels(cat):
@@ -288,25 +274,13 @@ def test_pod_alert_target_is_the_labelled_pod(cat):
     }
 
 
-def test_namespace_excluded_from_the_template_resolves_to_nothing(cat):
+def test_resolution_errors_are_the_launchers(cat):
     with pytest.raises(AlertResolutionError, match="no entry matches"):
         cat.resolve("HighErrorRate", {"namespace": "triton-system"})
-    with pytest.raises(AlertResolutionError, match="no entry matches"):
-        cat.resolve("ServiceDown", {"namespace": "api-optimizer"})
-
-
-def test_contradicting_labels_are_refused(cat):
     with pytest.raises(AlertResolutionError, match="several systems"):
         cat.resolve("HighErrorRate", {"system": "nimify", "namespace": "api-optimizer"})
     with pytest.raises(AlertResolutionError, match="no entry for system 'bolt'"):
         cat.resolve("HighErrorRate", {"system": "bolt"})
-    with pytest.raises(AlertResolutionError, match="no entry matches"):
-        cat.resolve("PodRestart", {"namespace": "shop"})
-
-
-def test_single_entry_name_resolves_without_labels(cat):
-    assert cat.resolve("BoltMemoryUsageHigh").system == "bolt"
-    assert cat.resolve("ServiceLatencyHigh", {"job": "api"}).system == "ai-coding-bench"
 
 
 def test_unknown_alert_lists_the_closest_matches_and_the_known_names(cat):
@@ -316,12 +290,6 @@ def test_unknown_alert_lists_the_closest_matches_and_the_known_names(cat):
     assert caught.value.known == cat.names()
     assert "Did you mean: HighErrorRate" in str(caught.value)
     assert "PodRestart" in str(caught.value)
-
-
-def test_unknown_alert_in_another_case_suggests_the_right_spelling(cat):
-    with pytest.raises(UnknownAlertError) as caught:
-        cat.resolve("gpuunavailable")
-    assert caught.value.suggestions[0] == "GPUUnavailable"
 
 
 def test_levels_give_severity_specific_escalation(cat):
@@ -362,10 +330,11 @@ def test_the_catalog_is_readable_as_playbook_vars():
     ("change", "message"),
     [
         (
-            lambda e: e.pop("role"),
-            r"ServiceLatencyHigh \(ai-coding-bench\): field 'role': is required",
+            lambda e: e.pop("aliases"),
+            r"ServiceLatencyHigh \(ai-coding-bench\): field 'aliases': is required",
         ),
-        (lambda e: e.update(severity="page"), r"field 'severity': 'page' is not one of"),
+        (lambda e: e.update(severity="page"), r"field 'severity': comes from the alerting rule"),
+        (lambda e: e.update(system="bolt"), "no alerting rule"),
         (lambda e: e.update(escalation=[{"after": "soon", "to": "x"}]), r"escalation\[0\]\.after"),
         (
             lambda e: e.update(

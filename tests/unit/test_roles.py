@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sre_runbooks.catalog import load_catalog
+
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 ROLES_DIR = COLLECTION_ROOT / "roles"
@@ -29,7 +31,8 @@ def _spec_options(role: str) -> dict[str, object]:
 
 
 def _catalog() -> list[dict[str, object]]:
-    return _yaml(COLLECTION_ROOT / "playbooks" / "vars" / "alert_catalog.yml")["alert_catalog"]
+    """The catalog's entries with their rules' identity (role, severity), as resolved."""
+    return [entry.as_dict() for entry in load_catalog()]
 
 
 def test_every_seed_001_alert_has_its_role():
