@@ -353,6 +353,17 @@ def _guard_functions():
     return lease_name, lease_spec
 
 
+def catalog_target(alert: str, system: str = "nimify") -> dict | None:
+    """The alert's default target in playbooks/vars/alert_catalog.yml, when it names one."""
+    catalog = yaml.safe_load((ROOT / "playbooks" / "vars" / "alert_catalog.yml").read_text())
+    for entry in catalog.get("alert_catalog") or []:
+        target = entry.get("target") or {}
+        named = all(target.get(key) for key in ("kind", "namespace", "name"))
+        if entry.get("alert") == alert and entry.get("system") == system and named:
+            return {key: target[key] for key in ("kind", "namespace", "name")}
+    return None
+
+
 def _kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     kubectl = shutil.which("kubectl", path=env.get("PATH")) or "kubectl"
     subprocess.run(
@@ -416,14 +427,17 @@ def do_nothing_runs(
     runs = [("duplicate", roles.run(alert, cooldown=COOLDOWN_SECONDS))]
     _reinject(state_dir, prometheus, alert)
     runs.append(("cooldown", roles.run(alert, cooldown=COOLDOWN_SECONDS)))
-    if cure.target:
+    target = cure.target or catalog_target(alert)
+    if target:
         if not _firing(prometheus, alert):
             _reinject(state_dir, prometheus, alert)
-        lease = hold_lease(cure.target, env)
+        lease = hold_lease(target, env)
         try:
             runs.append(("locked", roles.run(alert)))
         finally:
-            free_lease(cure.target, lease, env)
+            free_lease(target, lease, env)
+    else:
+        runs.append(("locked", Run(0.0, 0, "skipped: no target in report.json or the catalog")))
     _clear(state_dir, prometheus, alert)
     runs.append(("not firing", roles.run(alert)))
     return runs
