@@ -2,7 +2,10 @@
 # Copyright: sre.runbooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""One planned mitigation, in the controller (documented in plugins/modules/remediation_apply.py)."""
+"""One planned mitigation, in the controller.
+
+Documented in plugins/modules/remediation_apply.py.
+"""
 
 from __future__ import annotations
 

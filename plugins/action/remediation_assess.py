@@ -24,8 +24,9 @@ class ActionModule(RemediationAction):
         if not role or role == "remediation":
             return dict(
                 failed=True,
-                msg="sre.runbooks.remediation is the shared remediation contract: run an alert "
-                "role (for example sre.runbooks.high_error_rate) or playbooks/remediate.yml instead.",
+                msg="sre.runbooks.remediation is the shared remediation contract: run an "
+                "alert role (for example sre.runbooks.high_error_rate) or "
+                "playbooks/remediate.yml instead.",
             )
         raw_rules = self.raw_data(task_vars, "remediation_rules")
         raw_steps = self.raw_data(task_vars, "remediation_investigation")

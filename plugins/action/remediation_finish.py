@@ -2,7 +2,10 @@
 # Copyright: sre.runbooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Record, report and notify, whatever happened (documented in plugins/modules/remediation_finish.py)."""
+"""Record, report and notify, whatever happened.
+
+Documented in plugins/modules/remediation_finish.py.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,12 @@ class ActionModule(RemediationAction):
             assessed, args.get("applied"), args.get("verified")
         )
         outcome, message, verification = finish.outcome(
-            state, actions, args.get("verified") or {}, failure, self.check_mode, settings
+            state,
+            actions,
+            args.get("verified") or {},
+            failure,
+            check_mode=self.check_mode,
+            settings=settings,
         )
         state.update(outcome=outcome, message=message)
         conn = self.connections(settings)
@@ -37,7 +45,9 @@ class ActionModule(RemediationAction):
             audit = engine.safely(engine.release, errors, conn, state, actions, outcome, settings)
         if silence_id:
             engine.safely(engine.lift_silence, errors, conn, silence_id)
-        report = finish.report(state, actions, verification, silence_id, audit, self.check_mode)
+        report = finish.report(
+            state, actions, verification, silence_id, audit=audit, check_mode=self.check_mode
+        )
         report["errors"] = errors
         finish.write(conn, report, state, settings, errors)
         if settings["notify_url"]:

@@ -21,10 +21,10 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 # Outcomes of a run, and what each means for the one who ran it.
 HELD_BACK = ("locked", "cooldown", "budget")
 # The alert still fires and this run did not cure it: the play fails (never exit 0).
-FAILING = ("failed", "refused", "unresolved", "approval_required") + HELD_BACK
+FAILING = ("failed", "refused", "unresolved", "approval_required", *HELD_BACK)
 # Nothing was changed because nothing had to be (or, in check mode, could be).
 QUIET = ("not_firing", "planned")
-OUTCOMES = ("resolved", "mitigated") + QUIET + FAILING
+OUTCOMES = ("resolved", "mitigated", *QUIET, *FAILING)
 
 
 class RuleError(ValueError):
@@ -54,11 +54,11 @@ EXECUTORS = {
     ),
     "configmap_patch": (("ConfigMap",), {"data": (_DICT, True), "data_before": (_ANY, False)}),
     "delete_pods": (
-        WORKLOADS + ("Pod",),
+        (*WORKLOADS, "Pod"),
         {"pods": (_LIST, True), "namespace": (_TEXT, False)},
     ),
     "exec": (
-        WORKLOADS + ("Pod",),
+        (*WORKLOADS, "Pod"),
         {
             "pod": (_TEXT, True),
             "command": ((list, str), True),
@@ -69,7 +69,7 @@ EXECUTORS = {
         },
     ),
     "http": (
-        WORKLOADS + ("Service", "Pod"),
+        (*WORKLOADS, "Service", "Pod"),
         {
             "service": (_TEXT, True),
             "port": ((str, "int"), True),
@@ -310,10 +310,13 @@ def apply_holds(decisions, held):
     for decision in decisions:
         hold = next((h for h in held if _same(h["object"], decision["object"])), None)
         if hold and decision["status"] == "planned":
-            decision = dict(
-                decision, status="held_back", held=hold["outcome"], held_reason=hold["message"]
+            out.append(
+                dict(
+                    decision, status="held_back", held=hold["outcome"], held_reason=hold["message"]
+                )
             )
-        out.append(decision)
+        else:
+            out.append(decision)
     return out
 
 
@@ -373,4 +376,4 @@ def verified_outcome(alert, recovered, actions, timeout):
 
 def fails(outcome):
     """Whether the play must fail: the alert fires and this run did not cure it."""
-    return outcome not in ("resolved", "mitigated") + QUIET
+    return outcome not in ("resolved", "mitigated", *QUIET)

@@ -112,7 +112,7 @@ def new_state(settings, entry):
     run_id = settings.get("run_id") or "%s-%s-%04x" % (
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
         settings["role"].replace("_", "-"),
-        random.randrange(65536),
+        random.randrange(65536),  # noqa: S311 (a name, not a secret)
     )
     base = settings.get("report_dir") or os.path.join(
         os.path.expanduser("~"), ".local", "state", "sre-runbooks", "runs", run_id

@@ -33,7 +33,7 @@ def collect(assessed, applied, verified):
     return actions, silence_id, failure
 
 
-def outcome(state, actions, verified, failure, check_mode, settings):
+def outcome(state, actions, verified, failure, *, check_mode, settings):
     """The run's outcome, message and verification record."""
     verification = verified.get("verification") or {
         "recovered": None,
@@ -64,7 +64,7 @@ def outcome(state, actions, verified, failure, check_mode, settings):
     return result[0], result[1], verification
 
 
-def report(state, actions, verification, silence_id, audit, check_mode):
+def report(state, actions, verification, silence_id, *, audit, check_mode):
     entry = state.get("entry") or {}
     base = state["report_dir"]
     engine.add_event(state, "report", state["outcome"])

@@ -141,12 +141,12 @@ class Role:
 
 
 def load_table(role):
-    path = TABLES / ("%s.yml" % role)
+    path = TABLES / f"{role}.yml"
     return yaml.safe_load(path.read_text()) if path.is_file() else None
 
 
 CASES = [
-    pytest.param(role, index, id="%s-%s" % (role, case.get("name", index)))
+    pytest.param(role, index, id=f"{role}-{case.get('name', index)}")
     for role in ROLES
     for index, case in enumerate((load_table(role) or {}).get("cases") or [])
 ]
@@ -155,10 +155,10 @@ CASES = [
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_has_a_table_covering_every_rule(role):
     table = load_table(role)
-    assert table, "tests/unit/rules/%s.yml is missing" % role
+    assert table, f"tests/unit/rules/{role}.yml is missing"
     names = [r["action"] for r in Role(role).raw(Role(role).variables({}, {}), "remediation_rules")]
     expected = {a for case in table["cases"] for a in (case.get("expect") or {})}
-    assert set(names) <= expected, "no case expects %s" % sorted(set(names) - expected)
+    assert set(names) <= expected, f"no case expects {sorted(set(names) - expected)}"
     assert any(not case.get("expect") for case in table["cases"]), (
         "no case where the role must do nothing"
     )
