@@ -30,6 +30,7 @@ SETTINGS = {
     "diagnose_logs": "remediation_diagnose_logs",
     "label_selector": "remediation_label_selector",
     "firing_query": "remediation_firing_query",
+    "active_since_query": "remediation_active_since_query",
     "protected_namespaces": "remediation_protected_namespaces",
     "protected_exemptions": "remediation_protected_exemptions",
     "cooldown_seconds": "remediation_cooldown_seconds",

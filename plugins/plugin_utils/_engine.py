@@ -191,12 +191,19 @@ def query_alert(conn, settings):
     """The alert's ALERTS series and every role query, in one concurrent batch."""
     queries = dict(settings["queries"])
     queries["firing"] = settings["firing_query"]
+    if settings.get("active_since_query"):
+        queries["active_since"] = settings["active_since_query"]
     answers = conn.prometheus.run_queries(queries)
     firing = answers.pop("firing")["results"]
-    return firing, {
-        "metrics": {name: single_value(a["results"]) for name, a in answers.items()},
-        "series": {name: a["results"] for name, a in answers.items()},
-    }
+    since = answers.pop("active_since", None)
+    return (
+        firing,
+        single_value(since["results"]) if since else None,
+        {
+            "metrics": {name: single_value(a["results"]) for name, a in answers.items()},
+            "series": {name: a["results"] for name, a in answers.items()},
+        },
+    )
 
 
 def _probe(conn, probe):
@@ -315,7 +322,7 @@ def assess(conn, settings, check_mode, evaluate, state):
     )
     if refusal:
         return stop(state, "refused", refusal + "; nothing was changed")
-    firing, metrics = query_alert(conn, settings)
+    firing, state["alert_since"], metrics = query_alert(conn, settings)
     state["findings"] = {
         "firing": bool(firing),
         "alerts": [s["labels"] for s in firing],

@@ -12,7 +12,12 @@ import os
 
 from ansible.module_utils.urls import open_url
 from ansible_collections.sre.runbooks.plugins.module_utils import _report
-from ansible_collections.sre.runbooks.plugins.module_utils._chart import chart_from_params
+from ansible_collections.sre.runbooks.plugins.module_utils._chart import (
+    default_step,
+    incident_chart,
+    incident_marks,
+    incident_window,
+)
 from ansible_collections.sre.runbooks.plugins.plugin_utils import _decide as decide
 from ansible_collections.sre.runbooks.plugins.plugin_utils import _engine as engine
 
@@ -101,21 +106,30 @@ def report(state, actions, verification, silence_id, *, audit, check_mode):
     }
 
 
-def _chart(conn, report, settings, started):
-    """The alert's metric over the incident, each mitigation marked; the PNG's path."""
+def _chart(conn, report, settings, alert_since):
+    """The alert's metric over the incident, each mitigation marked; the PNG's path.
+
+    The window runs from the alert's start (Prometheus' ALERTS_FOR_STATE; else the payload's
+    startsAt) minus a margin to the end of the run, so the incident fills the chart.
+    """
     path = os.path.join(os.path.dirname(report["artifacts"]["report_json"]), "chart.png")
-    png, _result, _warnings = chart_from_params(
-        conn.prometheus,
-        {
-            "query": settings["chart_query"],
-            "start": "-%s" % settings["chart_window"],
-            "end": "now",
-            "title": "%s: %s"
-            % (settings["alert"], settings.get("chart_title") or settings["chart_query"]),
-            "threshold": settings.get("chart_threshold"),
-        },
+    fired = alert_since or settings.get("alert_starts_at") or None
+    start, end = incident_window(fired)
+    step = default_step(start, end)
+    answer = conn.prometheus.query_range(settings["chart_query"], start, end, step)
+    title = settings.get("chart_title") or settings["chart_query"]
+    incident_chart(
+        answer["results"],
+        start=start,
+        end=end,
+        step=step,
+        marks=incident_marks(report, fired),
+        threshold=settings.get("chart_threshold"),
+        title="%s: %s" % (settings["alert"], title),
+        name=title,
+        unit=_report.unit_of(title),
+        path=path,
     )
-    _write(path, png, binary=True)
     return path
 
 
@@ -138,7 +152,7 @@ def write(conn, report, state, settings, errors):
     os.makedirs(directory, mode=0o700, exist_ok=True)
     if settings["chart"] and settings.get("chart_query") and state["outcome"] != "refused":
         try:
-            report["artifacts"]["chart"] = _chart(conn, report, settings, state.get("started"))
+            report["artifacts"]["chart"] = _chart(conn, report, settings, state.get("alert_since"))
         except Exception as error:  # a missing chart must not hide the outcome
             report["artifacts"]["chart_error"] = str(error)
     write_json(report)
