@@ -38,6 +38,6 @@ class ActionModule(RemediationAction):
         result.update(
             record=record,
             changed=record["changed"],
-            msg="%s: %s -> %s" % (record["action"], record["before"], record["after"]),
+            msg="%s -> %s" % (record["before"], record["after"]),
         )
         return result

@@ -1,6 +1,8 @@
 """Live progress of a run from ansible-runner's events, written to a stream (stderr).
 
-Each task is shown when it starts and when it ends on a host, with its status and duration.
+Each task is shown when it starts and when it ends on a host, with its status and duration; the
+remediation phases add their one-line result, and each mitigation (a loop item) gets its own
+line. Argument validation and role includes, which only lead to the tasks, are not shown.
 Retried tasks (``until:``/``retries:``) show a waiting line with the attempt: on a terminal one
 line updated in place with a spinner, otherwise the first attempt and every tenth.
 """
@@ -20,6 +22,22 @@ _END_EVENTS = {
     "runner_on_skipped": "skipped",
     "runner_on_unreachable": "unreachable",
 }
+
+
+_ITEM_EVENTS = {"runner_item_on_ok": "ok", "runner_item_on_failed": "failed"}
+# Tasks that only lead to the work: shown only when they fail.
+_PLUMBING = frozenset(
+    [
+        "validate_argument_spec",
+        "ansible.builtin.validate_argument_spec",
+        "include_role",
+        "ansible.builtin.include_role",
+        "include_tasks",
+        "ansible.builtin.include_tasks",
+    ]
+)
+# Actions whose `msg` is the phase's one-line result.
+_PHASES = ("sre.runbooks.remediation_assess", "sre.runbooks.remediation_verify")
 
 
 def _task_name(data: dict[str, Any]) -> str:
@@ -74,10 +92,14 @@ class Progress:
             self._write(f"play: {data.get('play') or data.get('name') or ''}".rstrip())
         elif kind == "playbook_on_task_start":
             self._started[str(data.get("task_uuid"))] = now
+            if data.get("task_action") in _PLUMBING:
+                return
             text = f"  ...      {_task_name(data)}"
             self._write(text, transient=self.tty)
         elif kind in _END_EVENTS:
             self._task_end(kind, data, now)
+        elif kind in _ITEM_EVENTS:
+            self._item_end(kind, data)
         elif kind == "runner_retry":
             self._retry(data)
         elif kind == "playbook_on_stats":
@@ -90,9 +112,26 @@ class Progress:
             self.stream.flush()
             self._open_line = False
 
+    def _item_end(self, kind: str, data: dict[str, Any]) -> None:
+        result = data.get("res") or {}
+        if not isinstance(result, dict):
+            return
+        status = _ITEM_EVENTS[kind]
+        if status == "ok" and result.get("changed"):
+            status = "changed"
+        label = result.get("_ansible_item_label", result.get("item", ""))
+        if isinstance(label, dict):
+            label = label.get("action") or label.get("name") or ""
+        text = f"    {status:<8} {label}"
+        if result.get("msg"):
+            text += f": {str(result['msg']).splitlines()[0][:160]}"
+        self._write(text)
+
     def _task_end(self, kind: str, data: dict[str, Any], now: float) -> None:
         status = _END_EVENTS[kind]
         result = data.get("res") or {}
+        if status == "ok" and data.get("task_action") in _PLUMBING:
+            return
         if status == "ok" and isinstance(result, dict) and result.get("changed"):
             status = "changed"
         if status == "failed" and data.get("ignore_errors"):
@@ -102,6 +141,8 @@ class Progress:
         suffix = f"  [{host}]" if host else ""
         line = f"  {status:<8} {_task_name(data)}  {seconds:.1f}s{suffix}"
         if status == "failed" and isinstance(result, dict) and result.get("msg"):
+            line += f"\n           {str(result['msg']).splitlines()[0][:200]}"
+        elif data.get("task_action") in _PHASES and isinstance(result, dict) and result.get("msg"):
             line += f"\n           {str(result['msg']).splitlines()[0][:200]}"
         self._write(line)
 

@@ -189,3 +189,54 @@ def test_summary_names_nested_findings_and_hides_escalation_when_nothing_is_wron
     text = "\n".join(summary_lines(report, None, None))
     assert "findings:     firing=False, error_ratio=0.0123; details: alerts" in text
     assert "escalation" not in text
+
+
+def test_one_line_per_phase_and_per_mitigation_without_plumbing() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, tty=False)
+    assess = "sre.runbooks.remediation_assess"
+    for item in [
+        event(
+            "playbook_on_task_start",
+            task="Validating arguments",
+            task_uuid="v",
+            task_action="ansible.builtin.validate_argument_spec",
+        ),
+        event(
+            "runner_on_ok",
+            host="sandbox",
+            task="Validating arguments",
+            task_uuid="v",
+            task_action="ansible.builtin.validate_argument_spec",
+            res={},
+        ),
+        event(
+            "playbook_on_task_start", task="Assess and decide", task_uuid="a", task_action=assess
+        ),
+        event(
+            "runner_on_ok",
+            host="sandbox",
+            task="Assess and decide",
+            task_uuid="a",
+            task_action=assess,
+            duration=0.7,
+            res={"msg": "planned: rollback"},
+        ),
+        event(
+            "runner_item_on_ok",
+            host="sandbox",
+            task="Mitigate",
+            task_uuid="m",
+            res={
+                "changed": True,
+                "_ansible_item_label": "rollback",
+                "msg": "rollback: revision 2 -> revision 3",
+            },
+        ),
+    ]:
+        progress.handle(item)
+    lines = stream.getvalue().splitlines()
+    assert not any("Validating" in line for line in lines)
+    assert "  ok       Assess and decide  0.7s  [sandbox]" in lines
+    assert "           planned: rollback" in lines
+    assert "    changed  rollback: rollback: revision 2 -> revision 3" in lines
