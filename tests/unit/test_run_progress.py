@@ -230,7 +230,7 @@ def test_one_line_per_phase_and_per_mitigation_without_plumbing() -> None:
             res={
                 "changed": True,
                 "_ansible_item_label": "rollback",
-                "msg": "rollback: revision 2 -> revision 3",
+                "msg": "revision 2 -> revision 3",
             },
         ),
     ]:
@@ -239,4 +239,4 @@ def test_one_line_per_phase_and_per_mitigation_without_plumbing() -> None:
     assert not any("Validating" in line for line in lines)
     assert "  ok       Assess and decide  0.7s  [sandbox]" in lines
     assert "           planned: rollback" in lines
-    assert "    changed  rollback: rollback: revision 2 -> revision 3" in lines
+    assert "    changed  rollback: revision 2 -> revision 3" in lines
