@@ -2,11 +2,12 @@
 # Copyright: sre.runbooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""PNG line charts of range query results for the prometheus_chart module (private).
+"""PNG line charts of range query results for the prometheus_chart module and reports (private).
 
 ``render_png()`` turns normalised matrix series (as ``prometheus.parse_data()`` returns them) into
-PNG bytes with Pillow; ``chart_window()`` resolves the time window and step. Both are pure, so
-unit tests call them without a server. The same input always gives the same bytes.
+PNG bytes with Pillow; ``chart_window()`` resolves the time window and step. ``incident_window()``
+fits a window to an incident and ``incident_chart()`` draws it with each mitigation marked. All
+are pure, so unit tests call them without a server. The same input always gives the same bytes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +16,17 @@ __metaclass__ = type
 
 import io
 import math
-import re
+import os
+import tempfile
 import time as _time
 import traceback
+from collections.abc import Mapping
 
+from ansible_collections.sre.runbooks.plugins.module_utils._report import (
+    formatter,
+    significant,
+    timestamp,
+)
 from ansible_collections.sre.runbooks.plugins.module_utils.prometheus import (
     describe,
     parse_duration,
@@ -45,6 +53,8 @@ AXIS = (0, 0, 0)
 GRID = (224, 224, 224)
 MUTED = (110, 110, 110)
 THRESHOLD = (192, 0, 0)
+# Mitigations and other moments marked on the time axis.
+MARK = (55, 55, 55)
 # Tableau 10: distinct on white and for common colour blindness; none equals THRESHOLD.
 PALETTE = (
     (78, 121, 167),
@@ -66,8 +76,32 @@ LINE_WIDTH = 2
 # Inner padding of the plot area, so lines at the minimum or maximum do not cover the axes.
 PLOT_PADDING = 4
 DASH = (6, 4)
-
-_EXPONENT = re.compile(r"e([+-])0*(\d)")
+MARK_DASH = (4, 3)
+# Seconds between time ticks, the first that leaves room for every label is used.
+TICK_STEPS = (
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+)
+# Units charts know (as _report.unit_of names them).
+UNITS = ("ratio", "percent", "seconds", "bytes", "bytes/s", "cpu")
 
 
 class ChartInputError(ValueError):
@@ -77,28 +111,9 @@ class ChartInputError(ValueError):
 # Numbers, names and windows ---------------------------------------------------------------------
 
 
-def _exponent(text):
-    """``2.4e+06`` as ``2.4e6`` and ``1.5e-05`` as ``1.5e-5``."""
-    return _EXPONENT.sub(
-        lambda match: "e" + ("-" if match.group(1) == "-" else "") + match.group(2), text
-    )
-
-
 def format_tick(value):
     """A number as an axis label, at most three significant digits: 0.052, 1.2k, 2.4e6."""
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if 1e3 <= magnitude < 999.5e3:
-        text = "%.3g" % (value / 1e3)
-        if "e" not in text:
-            return text + "k"
-    return _exponent("%.3g" % value)
+    return significant(value)
 
 
 def sample_number(value):
@@ -109,28 +124,46 @@ def sample_number(value):
         return math.nan
 
 
-def series_name(labels, label=None, hidden=()):
-    """The legend entry of a series: ``label``'s value, or its labels as ``name{a=x, b=y}``.
-
-    Labels in ``hidden`` (those every series shares) are left out when others remain.
-    """
+def series_name(labels, label=None, shown=None, name=None):
+    """The legend entry of a series: ``label``'s value, else the labels in ``shown`` as
+    ``a=x, b=y`` (the metric name first when it is one of them), else ``name``, else all its
+    labels as ``metric{a=x}``."""
     if label and label in labels:
         return str(labels[label])
-    name = str(labels.get("__name__", ""))
-    others = sorted(key for key in labels if key != "__name__")
-    shown = [key for key in others if key not in hidden] or ([] if name else others)
-    if name and not shown:
-        return name
-    return "%s{%s}" % (name, ", ".join("%s=%s" % (key, labels[key]) for key in shown))
+    if shown is None:
+        shown = sorted(labels)
+    metric = str(labels.get("__name__", "")) if "__name__" in shown else ""
+    pairs = ", ".join(
+        "%s=%s" % (key, labels[key]) for key in shown if key != "__name__" and key in labels
+    )
+    if metric:
+        text = "%s{%s}" % (metric, pairs) if pairs else metric
+    elif pairs or name:
+        text = pairs or name
+    elif set(labels) - {"__name__"}:
+        text = series_name(labels, shown=sorted(key for key in labels if key != "__name__"))
+    else:
+        text = str(labels.get("__name__") or "value")
+    return text
 
 
-def series_names(series, label=None):
-    """Legend entries of all series; labels common to every series are left out when several."""
-    hidden = ()
-    if len(series) > 1:
-        pairs = [{(k, v) for k, v in s["labels"].items() if k != "__name__"} for s in series]
-        hidden = {key for key, _value in set.intersection(*pairs)}
-    return [series_name(s["labels"], label, hidden) for s in series]
+def distinguishing_labels(series):
+    """Names of the labels whose values differ between ``series`` (a missing label counts)."""
+    if len(series) < 2:
+        return []
+    keys = sorted({key for one in series for key in one["labels"]})
+    return [key for key in keys if len({one["labels"].get(key) for one in series}) > 1]
+
+
+def series_names(series, label=None, name=None):
+    """Legend entries: ``label``'s value, else the labels that tell the series apart; a single
+    series (or several that no label tells apart) is ``name``, the query's title."""
+    shown = distinguishing_labels(series)
+    if len(series) == 1 and name:
+        shown = []
+    elif len(series) == 1:
+        shown = None
+    return [series_name(one["labels"], label, shown, name) for one in series]
 
 
 def default_step(start, end, points=TARGET_POINTS):
@@ -219,8 +252,9 @@ def _runs(values, step=None):
     return runs
 
 
-def value_range(series, threshold=None):
-    """``(low, high)`` of the y axis: every finite value and the threshold; None without data."""
+def value_range(series, threshold=None, include_zero=False):
+    """``(low, high)`` of the y axis: every finite value and the threshold (and 0 when
+    ``include_zero`` and no value is negative); None without data."""
     numbers = [
         number
         for one in series
@@ -232,6 +266,8 @@ def value_range(series, threshold=None):
         return None
     if threshold is not None and not (math.isnan(threshold) or math.isinf(threshold)):
         numbers.append(float(threshold))
+    if include_zero and min(numbers) > 0:
+        numbers.append(0.0)
     low, high = min(numbers), max(numbers)
     if low == high:
         pad = abs(low) * 0.1 or 1.0
@@ -302,63 +338,110 @@ def render_png(
     label=None,
     dropped=0,
     step=None,
+    marks=(),
+    unit=None,
+    name=None,
+    include_zero=False,
 ):
     """PNG bytes of ``series`` (normalised matrix series) drawn from ``start`` to ``end``.
 
-    Each series is a line in its own colour with a legend entry; non-finite values and missing
-    steps break the line. ``threshold`` is a dashed horizontal line with its value; ``dropped``
-    adds a legend note on series left out. Without any finite value the plot says "no data".
+    Each series is a line in its own colour with a legend entry (``series_names()``, ``name``
+    for a single series); non-finite values and missing steps break the line. ``threshold`` is a
+    dashed horizontal line with its value; ``marks``, ``(unix seconds, label)`` pairs, are
+    dashed vertical lines with their labels at the top; ``unit`` (one of ``UNITS``) formats the
+    values (``50%``, ``243 ms``). ``dropped`` adds a legend note on series left out. Without any
+    finite value the plot says "no data".
     """
     _check_input(series, start, end, threshold, (width, height))
+    value_text = formatter(unit) if unit else format_tick
     image = Image.new("RGB", (width, height), WHITE)
     draw = ImageDraw.Draw(image)
     title_font, font = _font(TITLE_SIZE), _font(LABEL_SIZE)
     line_height = _text_size(draw, "0:Hg", font)[1] + 4
     top = _draw_title(draw, title, title_font, width)
 
-    entries = [(colour(index), name) for index, name in enumerate(series_names(series, label))]
+    names = series_names(series, label, name)
+    entries = [(colour(index), one) for index, one in enumerate(names)]
     if dropped:
         entries.append((None, "+%d more series not shown" % dropped))
     rows = _legend_rows(draw, entries, font, width - 2 * MARGIN)
     legend_top = height - MARGIN - len(rows) * line_height
 
-    y_range = value_range(series, threshold)
-    y_labels = [format_tick(value) for value in y_range] if y_range else []
-    label_width = max([int(draw.textlength(text, font=font)) for text in y_labels] or [0])
+    y_range = value_range(series, threshold, include_zero)
+    y_ticks = [(value, value_text(value)) for value in _value_ticks(y_range, legend_top - top)]
+    label_width = max([int(draw.textlength(text, font=font)) for _, text in y_ticks] or [0])
+    left, right = MARGIN + label_width + 6, width - MARGIN - 1
+    # Mark labels go in rows above the plot, where they hide no line.
+    placed = _place_marks(draw, marks, (start, end), (left, right), font)
+    mark_rows = max([row + 1 for _x, row, _left, _text in placed] or [0])
+    if mark_rows:
+        top += 4
+    marks_top = top
+    top += mark_rows * line_height
     # Left, top (with room for the top tick label), right, bottom of the plot area.
-    box = (
-        MARGIN + label_width + 6,
-        top + line_height // 2,
-        width - MARGIN - 1,
-        legend_top - line_height - 6,
-    )
+    box = (left, top + line_height // 2, right, legend_top - line_height - 6)
     if box[3] - box[1] < 40:
         raise ChartInputError(
             "height: %d pixels leave no room for the plot; raise height or lower max_series"
             % height
         )
-    _draw_frame(draw, box, (start, end), font)
     inner = (
         box[0] + PLOT_PADDING,
         box[1] + PLOT_PADDING,
         box[2] - PLOT_PADDING,
         box[3] - PLOT_PADDING,
     )
+    if y_range is not None:
+        _value_grid(draw, y_ticks, y_range, (box, inner), font)
+    _draw_frame(draw, box, inner, (start, end), font)
     if y_range is None:
         _draw_centred(draw, box, "no data", title_font)
     else:
         _plot(draw, series, (start, end), y_range, inner, threshold=threshold, step=step)
-        for text, y in ((y_labels[1], inner[1]), (y_labels[0], inner[3])):
-            text_width, text_height = _text_size(draw, text, font)
-            position = (box[0] - 4 - text_width, y - text_height // 2 - 2)
-            draw.text(position, text, fill=TEXT, font=font)
         if threshold is not None:
-            _threshold_label(draw, threshold, y_range, inner, font)
+            _threshold_label(draw, threshold, y_range, inner, font, value_text=value_text)
+    _draw_marks(draw, placed, box, font, top=marks_top, line_height=line_height)
 
     _draw_legend(draw, rows, legend_top, line_height, font)
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=False)
     return output.getvalue()
+
+
+def _value_ticks(y_range, height):
+    """Values labelled on the y axis: the lowest and highest, and the middle one when tall."""
+    if y_range is None:
+        return []
+    low, high = y_range
+    return [low, (low + high) / 2.0, high] if height >= 200 else [low, high]
+
+
+def _value_grid(draw, ticks, y_range, boxes, font):
+    """A label left of the plot for each ``(value, text)`` of ``ticks``, and a grid line for each
+    inside the plot."""
+    box, inner = boxes
+    point = _scale((0, 1), y_range, inner)
+    for value, text in ticks:
+        y = point(0, value)[1]
+        if box[1] < y < box[3] - 1:
+            draw.line([(box[0] + 1, y), (box[2] - 1, y)], fill=GRID, width=1)
+        text_width, text_height = _text_size(draw, text, font)
+        draw.text((box[0] - 4 - text_width, y - text_height // 2 - 2), text, fill=TEXT, font=font)
+
+
+def time_ticks(start, end, room):
+    """``(step, [unix seconds])``: whole multiples of a round step strictly inside the window,
+    at most ``room`` of them."""
+    room = max(1, int(room))
+    for tick_step in TICK_STEPS:
+        if (end - start) / tick_step <= room + 1:
+            break
+    first = math.floor(start / tick_step) * tick_step + tick_step
+    ticks = []
+    while first < end and len(ticks) < room:
+        ticks.append(first)
+        first += tick_step
+    return tick_step, ticks
 
 
 def _check_input(series, start, end, threshold, size):
@@ -388,15 +471,74 @@ def _draw_title(draw, title, font, width):
     return MARGIN + title_height + 10
 
 
-def _draw_frame(draw, box, window, font):
-    """The plot's frame, its axes, and the start and end times below it."""
+def _draw_frame(draw, box, inner, window, font):
+    """The plot's frame, its axes, the start and end times below it and round times between."""
     left, top, right, bottom = box
     draw.rectangle([left, top, right, bottom], outline=GRID)
-    draw.line([(left, top), (left, bottom), (right, bottom)], fill=AXIS, width=1)
-    draw.text((left, bottom + 4), utc_clock(window[0]), fill=TEXT, font=font)
+    start_label = utc_clock(window[0])
     end_label = utc_clock(window[1]) + " UTC"
     end_width = int(draw.textlength(end_label, font=font))
+    label_width = int(draw.textlength("00:00:00", font=font)) + 24
+    tick_step, ticks = time_ticks(window[0], window[1], (right - left) // label_width - 1)
+    point = _scale(window, (0, 1), inner)
+    free = (left + label_width, right - end_width - 12)
+    for tick in ticks:
+        x = point(tick, 0)[0]
+        draw.line([(x, top + 1), (x, bottom - 1)], fill=GRID, width=1)
+        draw.line([(x, bottom + 1), (x, bottom + 3)], fill=MUTED, width=1)
+        text = utc_clock(tick)[: 5 if tick_step % 60 == 0 else 8]
+        text_width = int(draw.textlength(text, font=font))
+        if free[0] <= x - text_width // 2 and x + text_width // 2 <= free[1]:
+            draw.text((x - text_width // 2, bottom + 4), text, fill=MUTED, font=font)
+    draw.line([(left, top), (left, bottom), (right, bottom)], fill=AXIS, width=1)
+    draw.text((left, bottom + 4), start_label, fill=TEXT, font=font)
     draw.text((right - end_width, bottom + 4), end_label, fill=TEXT, font=font)
+
+
+def _dashed_vline(draw, x, top, bottom, fill):
+    y = top
+    on, off = MARK_DASH
+    while y <= bottom:
+        draw.line([(x, y), (x, min(y + on - 1, bottom))], fill=fill, width=LINE_WIDTH)
+        y += on + off
+
+
+def _place_marks(draw, marks, window, sides, font):
+    """``[(x, row, left, text)]``: where each mark's line and label go. A label starts right of
+    its line (left of it at the right edge); one that would overlap another goes a row up."""
+    left_side, right_side = sides
+    point = _scale(window, (0, 1), (left_side + PLOT_PADDING, 0, right_side - PLOT_PADDING, 1))
+    placed = []
+    for at, label in sorted(marks, key=lambda mark: mark[0]):
+        x = point(at, 0)[0]
+        text = _fit(draw, str(label), font, (right_side - left_side) // 2)
+        text_width = int(draw.textlength(text, font=font))
+        left = x + 4 if x + 4 + text_width <= right_side else x - 4 - text_width
+        row = 0
+        while any(
+            other == row
+            and left - 8 < other_left + other_width
+            and other_left < left + text_width + 8
+            for _x, other, other_left, other_text in placed
+            for other_width in (int(draw.textlength(other_text, font=font)),)
+        ):
+            row += 1
+        placed.append((x, row, left, text))
+    return placed
+
+
+def _draw_marks(draw, placed, box, font, *, top, line_height):
+    """The marks ``_place_marks()`` laid out: dashed vertical lines over the plot, from their
+    labels in rows above it (row 0 nearest the plot)."""
+    rows = max([row + 1 for _x, row, _left, _text in placed] or [0])
+    for x, row, _left, _text in placed:
+        _dashed_vline(draw, x, top + (rows - 1 - row) * line_height + 2, box[3] - 1, MARK)
+    # Labels last, on white, so that no other mark's line runs through one.
+    for _x, row, left, text in placed:
+        y = top + (rows - 1 - row) * line_height
+        right = left + int(draw.textlength(text, font=font))
+        draw.rectangle([left - 2, y, right + 2, y + line_height - 3], fill=WHITE)
+        draw.text((left, y), text, fill=MARK, font=font)
 
 
 def _draw_centred(draw, box, text, font):
@@ -421,7 +563,8 @@ def _plot(draw, series, window, y_range, inner, *, threshold=None, step=None):
     point = _scale(window, y_range, inner)
     for index, one in enumerate(series):
         fill = colour(index)
-        for run in _runs(one["values"], step):
+        values = [value for value in one["values"] if window[0] <= float(value[0]) <= window[1]]
+        for run in _runs(values, step):
             pixels = [point(timestamp, value) for timestamp, value in run]
             if len(pixels) == 1:
                 x, y = pixels[0]
@@ -432,13 +575,14 @@ def _plot(draw, series, window, y_range, inner, *, threshold=None, step=None):
         _dashed_hline(draw, inner[0], inner[2], point(window[0], threshold)[1], THRESHOLD)
 
 
-def _threshold_label(draw, threshold, y_range, inner, font):
+def _threshold_label(draw, threshold, y_range, inner, font, *, value_text=format_tick):
     y = _scale((0, 1), y_range, inner)(0, threshold)[1]
-    text = "threshold %s" % format_tick(threshold)
-    text_width, text_height = _text_size(draw, text, font)
-    # Above the line, or below it when the line is at the top of the plot.
+    text = "threshold %s" % value_text(threshold)
+    text_height = _text_size(draw, text, font)[1]
+    # Above the line, or below it when the line is at the top of the plot; at the left, where
+    # the time before the incident leaves room.
     text_y = y - text_height - 6 if y - text_height - 6 >= inner[1] else y + 4
-    draw.text((inner[2] - text_width - 2, text_y), text, fill=THRESHOLD, font=font)
+    draw.text((inner[0] + 4, text_y), text, fill=THRESHOLD, font=font)
 
 
 def _draw_legend(draw, rows, top, line_height, font):
@@ -456,31 +600,67 @@ def _draw_legend(draw, rows, top, line_height, font):
 # The module's work ------------------------------------------------------------------------------
 
 
+def chart_marks(marks, start, end, now=None):
+    """``[(unix seconds, label)]`` of ``marks`` (``{at, label}`` mappings or pairs; ``at`` in any
+    form ``start`` accepts) inside the window from ``start`` to ``end``; others are left out."""
+    now = _time.time() if now is None else now
+    resolved = []
+    for index, mark in enumerate(marks or ()):
+        if isinstance(mark, Mapping):
+            at, text = mark.get("at"), mark.get("label")
+        elif isinstance(mark, (list, tuple)) and len(mark) == 2:
+            at, text = mark
+        else:
+            raise ChartInputError("marks[%d]: give {at, label}, not %r" % (index, mark))
+        seconds = parse_time(at, now, "marks[%d].at" % index)
+        if seconds is None:
+            raise ChartInputError("marks[%d].at: give a time" % index)
+        if start <= seconds <= end:
+            resolved.append((seconds, "" if text is None else str(text)))
+    return resolved
+
+
+def _unit(unit):
+    if unit is not None and unit not in UNITS:
+        raise ChartInputError("unit: %r is not one of %s" % (unit, ", ".join(UNITS)))
+    return unit
+
+
 def chart_from_params(client, params, now=None):
     """Query and render what prometheus_chart's parameters ask for.
 
-    Returns ``(png, result, warnings)``: the PNG bytes, the module's return values but ``path``
-    and ``size_bytes``, and Prometheus' warnings as task warnings.
+    Besides the module's options, ``name`` (the legend entry of a single series; the title or
+    the query by default) is read. Returns ``(png, result, warnings)``: the PNG bytes, the
+    module's return values but ``path`` and ``size_bytes``, and Prometheus' warnings as task
+    warnings.
     """
     expr = params["query"]
+    now = _time.time() if now is None else now
     start, end, step = chart_window(params.get("start"), params.get("end"), params.get("step"), now)
+    marks = chart_marks(params.get("marks"), start, end, now)
+    unit = _unit(params.get("unit"))
     answer = client.query_range(expr, start, end, step, timeout=params.get("query_timeout"))
     if answer["result_type"] != "matrix":
         raise ChartInputError(
             "query: %r returned a %s, not a range of values" % (expr, answer["result_type"])
         )
     kept, dropped = limit_series(answer["results"], params.get("max_series") or 10)
+    title = expr if params.get("title") is None else params["title"]
     png = render_png(
         kept,
         start,
         end,
-        title=expr if params.get("title") is None else params["title"],
+        title=title,
         threshold=params.get("threshold"),
         width=params.get("width") or 800,
         height=params.get("height") or 400,
         label=params.get("label"),
         dropped=dropped,
         step=step,
+        marks=marks,
+        unit=unit,
+        name=params.get("name") or title or expr,
+        include_zero=bool(params.get("include_zero")),
     )
     result = {
         "series": len(kept),
@@ -500,3 +680,123 @@ def chart_from_params(client, params, now=None):
             % (len(kept) + dropped, len(kept))
         )
     return png, result, warnings
+
+
+# Incidents --------------------------------------------------------------------------------------
+
+# Without the alert's start: this much before the end.
+INCIDENT_FALLBACK = 1800.0
+# The narrowest incident window, so a short incident still has some context.
+INCIDENT_MIN_WINDOW = 90.0
+
+
+def incident_window(alert_started_at, verified_at=None, margin=None, *, now=None):
+    """``(start, end)`` in unix seconds: from the alert's start minus ``margin`` to the end of
+    verification (``now`` without one).
+
+    Times are unix seconds, RFC3339 text or relative (``now-5m``). ``margin`` is seconds or a
+    duration (``5m``), by default half the incident, at least a minute and at most 30 minutes;
+    give at least the alert rule's ``for`` to see the metric cross its threshold. Without the
+    alert's start the window is the last 30 minutes before the end; it is never narrower than
+    90 seconds.
+    """
+    now = _time.time() if now is None else now
+    end = parse_time(verified_at or None, now, "verified_at")
+    end = now if end is None else end
+    fired = parse_time(alert_started_at or None, now, "alert_started_at")
+    if fired is None:
+        return end - INCIDENT_FALLBACK, end
+    fired = min(fired, end)
+    if margin is None:
+        margin = min(max(60.0, (end - fired) / 2.0), 1800.0)
+    else:
+        margin = parse_duration(margin, "margin")
+    start = min(fired - margin, end - INCIDENT_MIN_WINDOW)
+    return start, end
+
+
+def incident_marks(report, alert_started_at=None):
+    """``[(time, label)]`` for ``incident_chart``: the alert's start (``alert fired``), each
+    action of ``report["actions"]`` (``(planned)`` in check mode), and each verification event of
+    ``report["timeline"]`` (``alert cleared``); times as the report has them."""
+    marks = []
+    if alert_started_at not in (None, ""):
+        marks.append((alert_started_at, "alert fired"))
+    for action in report.get("actions") or []:
+        if action.get("at"):
+            label = str(action.get("action") or "action")
+            marks.append(
+                (action["at"], label + " (planned)" if action.get("check_mode") else label)
+            )
+    for entry in report.get("timeline") or []:
+        if entry.get("phase") == "verify" and entry.get("at"):
+            marks.append((entry["at"], str(entry.get("event") or "verified")))
+    return marks
+
+
+def incident_chart(
+    series,
+    *,
+    start,
+    end,
+    marks=(),
+    threshold=None,
+    title="",
+    name=None,
+    unit=None,
+    label=None,
+    step=None,
+    max_series=10,
+    width=800,
+    height=400,
+    path=None,
+):
+    """PNG bytes of ``series`` (range query results) over an incident: ``start`` to ``end`` (see
+    ``incident_window()``), each of ``marks`` (``(time, label)``, see ``incident_marks()``) a
+    labelled vertical line, ``threshold`` a dashed line, the y axis from zero for values that are
+    never negative and in ``unit`` (``ratio``, ``percent``, ``seconds``, ``bytes``, ``bytes/s``,
+    ``cpu``; ``_report.unit_of(metric name)`` picks one). A single series is named ``name`` (or
+    ``title``), several by the labels that tell them apart. Written to ``path`` (mode 0600,
+    replaced atomically) when given.
+    """
+    start, end = parse_time(start, None, "start"), parse_time(end, None, "end")
+    threshold = None if threshold in (None, "") else float(threshold)
+    resolved = []
+    for at, text in marks or ():
+        seconds = timestamp(at)
+        if seconds is not None and start <= seconds <= end:
+            resolved.append((seconds, text))
+    kept, dropped = limit_series(list(series), max_series)
+    png = render_png(
+        kept,
+        start,
+        end,
+        title=title,
+        threshold=threshold,
+        width=width,
+        height=height,
+        label=label,
+        dropped=dropped,
+        step=step,
+        marks=resolved,
+        unit=_unit(unit),
+        name=name or title or None,
+        include_zero=True,
+    )
+    if path:
+        write_file(path, png)
+    return png
+
+
+def write_file(path, content):
+    """Replace ``path`` with ``content`` (bytes) atomically, readable by its owner only."""
+    directory = os.path.dirname(path) or "."
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    try:
+        with os.fdopen(handle, "wb") as output:
+            output.write(content)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

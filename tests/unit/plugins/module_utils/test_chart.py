@@ -192,17 +192,36 @@ def test_many_series_get_distinct_colours_and_a_note_on_dropped_ones():
     assert all(columns_with(image, fill, rows) for fill in PALETTE)
 
 
-def test_legend_names_use_the_label_or_the_labels_that_differ():
+def test_legend_names_use_the_label_or_only_the_labels_that_differ():
     series = [
         matrix({"__name__": "up", "job": "api", "pod": "a"}, [1]),
         matrix({"__name__": "up", "job": "api", "pod": "b"}, [1]),
     ]
-    assert series_names(series) == ["up{pod=a}", "up{pod=b}"]
+    assert series_names(series) == ["pod=a", "pod=b"]
+    assert series_names(series, name="targets up") == ["pod=a", "pod=b"]
     assert series_names(series, label="pod") == ["a", "b"]
-    assert series_names(series, label="absent") == ["up{pod=a}", "up{pod=b}"]
-    assert series_names(series[:1]) == ["up{job=api, pod=a}"]
-    assert series_names([matrix({}, [1])]) == ["{}"]
+    assert series_names(series, label="absent") == ["pod=a", "pod=b"]
+    # A label one series lacks tells them apart too; so does the metric name.
+    mixed = [matrix({"__name__": "up", "pod": "a"}, [1]), matrix({"__name__": "down"}, [1])]
+    assert series_names(mixed) == ["up{pod=a}", "down"]
+    assert series_names(series[:2] + series[:1], name="targets up") == [
+        "pod=a",
+        "pod=b",
+        "pod=a",
+    ]
+
+
+def test_a_single_series_is_named_by_the_query_title_never_empty_braces():
+    assert series_names([matrix({}, [1])], name="nimify-api 5xx ratio") == ["nimify-api 5xx ratio"]
+    assert series_names([matrix({"job": "api"}, [1])], name="errors") == ["errors"]
+    assert series_names([matrix({}, [1])]) == ["value"]
     assert series_names([matrix({"__name__": "up"}, [1])]) == ["up"]
+    assert series_names([matrix({"__name__": "up", "job": "api", "pod": "a"}, [1])]) == [
+        "up{job=api, pod=a}"
+    ]
+    same = [matrix({"job": "api"}, [1]), matrix({"job": "api"}, [2])]
+    assert series_names(same, name="errors") == ["errors", "errors"]
+    assert series_names(same) == ["job=api", "job=api"]
 
 
 def test_window_resolves_relative_times_once_and_picks_about_200_points():
