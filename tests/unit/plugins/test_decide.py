@@ -166,3 +166,12 @@ def test_target_refusals():
     assert "of nimify only" in decide.target_refusal(
         TARGET, PROTECTED, [], system="nimify", label_system="bolt", role="high_error_rate"
     )
+
+
+@pytest.mark.parametrize("outcome", decide.OUTCOMES)
+def test_the_launcher_knows_every_outcome_and_never_exits_0_for_a_failing_one(outcome):
+    from sre_runbooks.run import EXIT_OK, OUTCOME_EXIT  # noqa: PLC0415
+
+    assert outcome in OUTCOME_EXIT
+    if decide.fails(outcome):
+        assert OUTCOME_EXIT[outcome] != EXIT_OK
