@@ -17,10 +17,11 @@ description:
   - Runs one PromQL range query (O(query)) from O(start) to O(end) every O(step) against the
     Prometheus HTTP API and writes a PNG line chart of the result to O(path), for example the
     alert's metric over an incident window, to attach to an incident report or a ticket.
-  - The chart has a title, the time window in UTC on the x axis, the lowest and highest value on
-    the y axis, one line per series in its own colour with a legend, and O(threshold) as a dashed
-    line. NaN and infinite values, and steps where a series has no sample, break its line. When
-    the query returns no finite value, the chart says C(no data).
+  - The chart has a title, the time window in UTC on the x axis with round times between, the
+    lowest, middle and highest value on the y axis (in O(unit)), one line per series in its own
+    colour with a legend, O(threshold) as a dashed line and each of O(marks) as a labelled
+    vertical line. NaN and infinite values, and steps where a series has no sample, break its
+    line. When the query returns no finite value, the chart says C(no data).
   - This module exists because no module of ansible-core or of the community collections renders
     a Prometheus query as an image; C(prometheus.prometheus) only installs and configures
     Prometheus servers and exporters.
@@ -89,9 +90,43 @@ options:
   label:
     description:
       - Name of the label whose value names each series in the legend, for example V(pod).
-      - If not set, or for a series without that label, the legend shows the metric name and the
-        labels that differ between the series, as C(name{a=x, b=y}).
+      - If not set, or for a series without that label, the legend shows only the labels that
+        differ between the series, as C(a=x, b=y) (with the metric name in front, C(name{a=x}),
+        when it differs too); a single series is named by O(title), or by the query when
+        O(title) is empty.
     type: str
+  marks:
+    description:
+      - Moments to mark, for example the mitigations of an incident; each is a dashed vertical
+        line with its label above the plot.
+      - Marks outside the window are left out.
+    type: list
+    elements: dict
+    suboptions:
+      at:
+        description:
+          - When, in any form O(start) accepts.
+        type: raw
+        required: true
+      label:
+        description:
+          - What happened, for example V(rollback).
+        type: str
+        required: true
+  unit:
+    description:
+      - Unit of the values, for the y axis and the threshold's label.
+      - V(ratio) writes V(0.5) as V(50%); V(percent) writes V(85) as V(85%); V(seconds) writes
+        V(0.243) as V(243 ms); V(bytes) writes binary units (V(922 MiB)), V(bytes/s) the same per
+        second; V(cpu) writes cores as millicores (V(250m)).
+      - If not set, values have three significant digits (V(0.052), V(1.2k)).
+    type: str
+    choices: [ratio, percent, seconds, bytes, bytes/s, cpu]
+  include_zero:
+    description:
+      - Start the y axis at zero when no value is negative, so that a rise reads at its true size.
+    type: bool
+    default: false
   max_series:
     description:
       - Draw at most this many series, the first ones Prometheus returns; the legend and
@@ -157,6 +192,25 @@ EXAMPLES = r"""
     width: 1200
     height: 500
     path: "{{ report_dir }}/memory.png"
+
+- name: Error ratio over an incident, in percent, with the rollback marked
+  sre.runbooks.prometheus_chart:
+    url: http://prometheus.monitoring:9090
+    query: >-
+      sum(rate(http_requests_total{job="api",code=~"5.."}[1m]))
+      / sum(rate(http_requests_total{job="api"}[1m]))
+    start: "2024-05-01T11:55:00Z"
+    end: "2024-05-01T12:10:00Z"
+    title: API error ratio
+    threshold: 0.05
+    unit: ratio
+    include_zero: true
+    marks:
+      - at: "2024-05-01T12:00:00Z"
+        label: alert fired
+      - at: "2024-05-01T12:03:30Z"
+        label: rollback
+    path: /var/tmp/incident/error-ratio.png
 
 - name: Say what the chart shows
   ansible.builtin.debug:
@@ -239,6 +293,13 @@ ARGUMENT_SPEC = dict(
     height=dict(type="int", default=400),
     label=dict(type="str"),
     max_series=dict(type="int", default=10),
+    marks=dict(
+        type="list",
+        elements="dict",
+        options=dict(at=dict(type="raw", required=True), label=dict(type="str", required=True)),
+    ),
+    unit=dict(type="str", choices=["ratio", "percent", "seconds", "bytes", "bytes/s", "cpu"]),
+    include_zero=dict(type="bool", default=False),
 )
 
 

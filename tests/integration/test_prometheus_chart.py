@@ -13,6 +13,7 @@ MODULE = "sre.runbooks.prometheus_chart"
 BLUE = (78, 121, 167)
 ORANGE = (242, 142, 43)
 THRESHOLD = (192, 0, 0)
+MARK = (55, 55, 55)
 
 # Whole minutes, an hour ago: inside the retention, outside the head block's time range.
 T0 = (int(time.time()) // 60) * 60 - 3600
@@ -78,6 +79,32 @@ def test_chart_is_written_with_every_series_and_rerun_with_the_same_window_chang
     assert again["changed"] is False
     assert again["size_bytes"] == result["size_bytes"]
     assert path.stat().st_mtime_ns == written
+
+
+def test_marks_are_drawn_inside_the_window_and_a_bad_mark_fails(
+    prometheus, ansible_module, tmp_path
+):
+    path = tmp_path / "marked.png"
+    args = {
+        "url": prometheus.url,
+        "query": "demo_queue",
+        "start": T0,
+        "end": T0 + 180,
+        "unit": "percent",
+        "include_zero": True,
+        "marks": [
+            {"at": T0 + 60, "label": "rollback"},
+            {"at": T0 + 3600, "label": "outside the window"},
+        ],
+        "path": str(path),
+    }
+    result = ansible_module(MODULE, args)
+    assert result.get("failed") is not True, result.get("msg")
+    assert colour_count(path, MARK) > 100  # one dashed line and its label
+    assert colour_count(path, BLUE) > 100
+    bad = ansible_module(MODULE, {**args, "marks": [{"at": "yesterday", "label": "x"}]})
+    assert bad["failed"] is True
+    assert bad["msg"].startswith("marks[0].at: 'yesterday' is not a time")
 
 
 def test_check_mode_renders_but_writes_nothing(prometheus, ansible_module, tmp_path):
