@@ -19,20 +19,23 @@ from ansible_collections.sre.runbooks.plugins.plugin_utils._catalog_entry import
 class ActionModule(RemediationAction):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
-        args = self._task.args
+        task_vars = task_vars or {}
         settings = self.settings()
-        assessed = args.get("assessed") or {}
+        # What the phases registered, read as they are: a skipped phase is simply absent.
+        assessed = task_vars.get("_remediation_assessed") or {}
+        applied = (task_vars.get("_remediation_applied") or {}).get("results") or []
+        verified = task_vars.get("_remediation_verified") or {}
+        if verified.get("skipped"):
+            verified = {}
         state = assessed.get("state")
         if not state:
             settings["entry"] = catalog_entry(settings["alert"], settings["system"])
             state = engine.new_state(settings, settings["entry"])
-        actions, silence_id, failure = finish.collect(
-            assessed, args.get("applied"), args.get("verified")
-        )
+        actions, silence_id, failure = finish.collect(assessed, applied, verified)
         outcome, message, verification = finish.outcome(
             state,
             actions,
-            args.get("verified") or {},
+            verified,
             failure,
             check_mode=self.check_mode,
             settings=settings,

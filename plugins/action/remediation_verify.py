@@ -18,9 +18,6 @@ class ActionModule(RemediationAction):
         args = self._task.args
         state = args.get("state") or {}
         actions = [a for a in args.get("actions") or [] if a]
-        if not args.get("run"):
-            # Nothing was changed (or check mode): there is nothing to verify.
-            return dict(changed=False, skipped=True, skip_reason="no mitigation to verify")
         settings = self.settings()
         conn = self.connections(settings)
         try:

@@ -21,22 +21,11 @@ description:
   - Emits an Event and writes the mitigation history of every changed object, appends the audit
     lines, frees every Lease, lifts the silence, writes report.json, report.md and chart.png and
     posts the notification.
+  - Reads what the other phases registered (C(_remediation_assessed), C(_remediation_applied),
+    C(_remediation_verified)), so it takes no options.
   - Fails when the alert still fires and the run did not cure it (failed, refused, unresolved,
     approval_required, locked, cooldown, budget), after its report is written.
-options:
-  assessed:
-    description: What remediation_assess returned (registered).
-    type: dict
-    default: {}
-  applied:
-    description: The results of the remediation_apply loop (registered, its C(results)).
-    type: list
-    elements: dict
-    default: []
-  verified:
-    description: What remediation_verify returned (registered).
-    type: dict
-    default: {}
+options: {}
 attributes:
   action:
     support: full
