@@ -13,7 +13,7 @@ describes the fields and the resolution rules.
 import importlib.util
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -376,7 +376,7 @@ def load_catalog(path: Path | None = None, rules_dir: Path | None = None) -> Cat
     return _wrapped(resolved)
 
 
-@cache
+@lru_cache(maxsize=2)  # the resolver loads again when a file changes: keep the newest
 def _wrapped(resolved: Any) -> Catalog:
     return Catalog(resolved)
 
