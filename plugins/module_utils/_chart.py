@@ -369,7 +369,7 @@ def render_png(
 
     y_range = value_range(series, threshold, include_zero)
     y_ticks = [(value, value_text(value)) for value in _value_ticks(y_range, legend_top - top)]
-    label_width = max([int(draw.textlength(text, font=font)) for _, text in y_ticks] or [0])
+    label_width = max([int(draw.textlength(text, font=font)) for _value, text in y_ticks] or [0])
     left, right = MARGIN + label_width + 6, width - MARGIN - 1
     # Mark labels go in rows above the plot, where they hide no line.
     placed = _place_marks(draw, marks, (start, end), (left, right), font)
