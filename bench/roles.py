@@ -29,9 +29,11 @@ module tasks checks the count before anything is measured (`--check-forks` runs 
 
 Prints per alert role seconds, seed seconds, ratio and forks, the median and maximum ratio, the
 floor, the do-nothing runs, and PASS/MISS against the goals: median ratio <= 1.5, no alert above
-3.0, do-nothing runs at most 0.5 s above the floor. Timing is never asserted: the exit code is 0
-unless the bench itself could not run (`--json`: the table goes to stderr, a JSON document to
-stdout).
+3.0, do-nothing runs at most 0.5 s above the floor. Beside the wall seconds, the CPU seconds of
+each run's process tree (the commands, or ansible-playbook with its workers and modules; not the
+sandbox's servers), which a busy machine inflates much less. Timing is never asserted: the exit
+code is 0 unless the bench itself could not run (`--json`: the table goes to stderr, a JSON
+document to stdout).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import datetime
 import hashlib
 import json
 import os
+import resource
 import shlex
 import shutil
 import statistics
@@ -136,6 +139,7 @@ class Run:
     seconds: float
     forks: int
     outcome: str = ""
+    cpu: float = 0.0
     rc: int = 0
     target: dict | None = field(default=None, repr=False)
 
@@ -262,23 +266,32 @@ def _seed_commands(role: str) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def time_seed(commands: list[str], env: dict[str, str]) -> float:
-    start = time.monotonic()
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's ended and waited-for descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_seed(commands: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the seed's commands."""
+    cpu, start = _children_cpu(), time.monotonic()
     for command in commands:
         argv = [os.path.expandvars(part) if "$" in part else part for part in shlex.split(command)]
         subprocess.run(argv, env=env, capture_output=True, check=False, timeout=120)
-    return time.monotonic() - start
+    return time.monotonic() - start, _children_cpu() - cpu
 
 
 def time_playbook(
     playbook: Path, inventory: Path, env: dict[str, str], counter: ForkCounter, *extra: str
-) -> tuple[float, int, subprocess.CompletedProcess]:
+) -> tuple[Run, subprocess.CompletedProcess]:
+    """The run (wall and CPU seconds of the whole ansible-playbook tree, forks, rc)."""
     argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra]
     counter.reset()
-    start = time.monotonic()
+    cpu, start = _children_cpu(), time.monotonic()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
-    return elapsed, counter.count(), done
+    run = Run(elapsed, counter.count(), "?", rc=done.returncode, cpu=_children_cpu() - cpu)
+    return run, done
 
 
 class Roles:
@@ -298,7 +311,7 @@ class Roles:
             "sre_runbooks_budget": 0,
             "sre_runbooks_report_dir": str(report_dir),
         }
-        seconds, forks, done = time_playbook(
+        run, done = time_playbook(
             ROOT / "playbooks" / "remediate.yml",
             self.inventory,
             self.env,
@@ -308,7 +321,6 @@ class Roles:
             "-e",
             json.dumps(extra),
         )
-        run = Run(seconds, forks, "?", done.returncode)
         reports = sorted(report_dir.glob("*/report.json"), key=lambda p: p.stat().st_mtime)
         if reports:
             report = json.loads(reports[-1].read_text())
@@ -405,7 +417,8 @@ def check_forks(inventory: Path, work: Path, env: dict, counter: ForkCounter) ->
     for text, expected in ((CALIBRATION_PLAYBOOK, CALIBRATION_FORKS), (FLOOR_PLAYBOOK, 0)):
         playbook = work / "calibration.yml"
         playbook.write_text(text)
-        _seconds, forks, done = time_playbook(playbook, inventory, env, counter)
+        run, done = time_playbook(playbook, inventory, env, counter)
+        forks = run.forks
         if done.returncode:
             problems.append(f"calibration playbook failed: {done.stdout[-500:]}{done.stderr}")
         elif forks != expected:
@@ -414,10 +427,11 @@ def check_forks(inventory: Path, work: Path, env: dict, counter: ForkCounter) ->
 
 
 def time_floor(playbook: Path, inventory: Path, env: dict, counter: ForkCounter) -> Run:
-    seconds, forks, done = time_playbook(playbook, inventory, env, counter)
+    run, done = time_playbook(playbook, inventory, env, counter)
     if done.returncode:
         raise SystemExit(f"the floor playbook failed: {done.stdout[-500:]}{done.stderr}")
-    return Run(seconds, forks, "ok")
+    run.outcome = "ok"
+    return run
 
 
 def do_nothing_runs(
@@ -560,20 +574,31 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                 f"{floor_runs[0].forks} forks"
             )
             say()
-            say(f"{'alert':18} {'seed s':>7} {'role s':>7} {'ratio':>6} {'forks':>5}  role outcome")
+            say(
+                f"{'alert':18} {'seed s':>7} {'role s':>7} {'ratio':>6} {'forks':>5}"
+                f" {'seed cpu':>8} {'role cpu':>8}  role outcome"
+            )
             if idle_alerts:
-                say(f"{'  do-nothing run':18} {'':7} {'s':>7} {'floor+':>6} {'forks':>5}  outcome")
+                say(
+                    f"{'  do-nothing run':18} {'':7} {'s':>7} {'floor+':>6} {'forks':>5}"
+                    f" {'':8} {'cpu':>8}  outcome"
+                )
             for alert in alerts:
                 role = ALERTS[alert]
                 seed_times: list[float] = []
+                seed_cpus: list[float] = []
                 role_runs: list[Run] = []
                 for _ in range(args.runs):
                     _inject(state_dir, prometheus, alert)
-                    seed_times.append(time_seed(_seed_commands(role), env))
+                    seed_s, seed_cpu = time_seed(_seed_commands(role), env)
+                    seed_times.append(seed_s)
+                    seed_cpus.append(seed_cpu)
                     _inject(state_dir, prometheus, alert)
                     role_runs.append(roles.run(alert))
                 seed = statistics.median(seed_times)
                 role_s = statistics.median(r.seconds for r in role_runs)
+                role_cpu = statistics.median(r.cpu for r in role_runs)
+                seed_cpu = statistics.median(seed_cpus)
                 forks = sorted({r.forks for r in role_runs})
                 last = role_runs[-1]
                 results.append(
@@ -582,6 +607,8 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                         "role": role,
                         "seed_seconds": round(seed, 3),
                         "role_seconds": round(role_s, 3),
+                        "seed_cpu_seconds": round(seed_cpu, 3),
+                        "role_cpu_seconds": round(role_cpu, 3),
                         "ratio": round(role_s / seed, 3),
                         "forks": int(statistics.median(r.forks for r in role_runs)),
                         "outcome": last.outcome,
@@ -591,6 +618,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                             dict(
                                 {k: v for k, v in asdict(r).items() if k != "target"},
                                 seconds=round(r.seconds, 3),
+                                cpu=round(r.cpu, 3),
                             )
                             for r in role_runs
                         ],
@@ -599,7 +627,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                 forks_text = str(forks[0]) if len(forks) == 1 else f"{forks[0]}-{forks[-1]}"
                 say(
                     f"{alert:18} {seed:7.2f} {role_s:7.2f} {role_s / seed:6.2f} {forks_text:>5}"
-                    f"  {last.outcome_text()}"
+                    f" {seed_cpu:8.2f} {role_cpu:8.2f}  {last.outcome_text()}"
                 )
                 if alert in idle_alerts:
                     for kind, run in do_nothing_runs(
@@ -611,6 +639,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                                 "alert": alert,
                                 "run": kind,
                                 "seconds": round(run.seconds, 3),
+                                "cpu_seconds": round(run.cpu, 3),
                                 "forks": run.forks,
                                 "outcome": run.outcome,
                                 "rc": run.rc,
@@ -624,7 +653,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                         )
                         say(
                             f"  {kind:16} {'':7} {run.seconds:7.2f} {run.seconds - floor():+6.2f}"
-                            f" {run.forks:5}  {run.outcome_text()}{note}"
+                            f" {run.forks:5} {'':8} {run.cpu:8.2f}  {run.outcome_text()}{note}"
                         )
                 floor_runs.append(time_floor(floor_playbook, inventory, env, counter))
         finally:
@@ -658,7 +687,8 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
     say(
         f"floor: {floor_s:.2f} s (median of {len(floor_runs)} runs, "
         f"{min(r.seconds for r in floor_runs):.2f}-{max(r.seconds for r in floor_runs):.2f} s), "
-        f"{max(r.forks for r in floor_runs)} forks"
+        f"{max(r.forks for r in floor_runs)} forks, "
+        f"{statistics.median(r.cpu for r in floor_runs):.2f} CPU s"
     )
     if idle:
         say(
@@ -673,7 +703,8 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                 say(
                     f"  {kind:11} median {statistics.median(r['seconds'] for r in rows):5.2f} s,"
                     f" {statistics.median(above):+5.2f} s above (max {max(above):+5.2f}),"
-                    f" forks {min(forks)}-{max(forks)}"
+                    f" forks {min(forks)}-{max(forks)},"
+                    f" CPU {statistics.median(r['cpu_seconds'] for r in rows):.2f} s"
                 )
     say(f"load average at start {load_start[0]:.2f}, at end {load_end[0]:.2f} (1 min)")
     say("goals:")
@@ -693,6 +724,7 @@ def main() -> int:  # noqa: PLR0912, PLR0915  (one linear procedure, printed as 
                 "seconds": round(floor_s, 3),
                 "runs": [round(r.seconds, 3) for r in floor_runs],
                 "forks": max(r.forks for r in floor_runs),
+                "cpu_seconds": round(statistics.median(r.cpu for r in floor_runs), 3),
             },
             "alerts": results,
             "median_ratio": None if median_ratio is None else round(median_ratio, 3),
