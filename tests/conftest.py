@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible.plugins.loader import init_plugin_loader
 
 from sre_runbooks.monitoring import (
     AlertmanagerServer,
@@ -23,6 +24,9 @@ RULES_DIR = REPO_ROOT / "prometheus" / "rules"
 # Unit tests import plugins as ansible_collections.sre.runbooks.*; `make setup` links the
 # repository there (.collections/ansible_collections/sre/runbooks).
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
+# Ansible's collection loader, installed before anything imports ansible_collections, so that a
+# templar in a unit test finds the collection's filters as a playbook does.
+init_plugin_loader([str(REPO_ROOT / ".collections")])
 
 PrometheusFactory = Callable[..., PrometheusServer]
 

@@ -103,6 +103,9 @@ RESOURCES = {
     "ReplicaSet": ("/apis/apps/v1", "replicasets"),
     "ControllerRevision": ("/apis/apps/v1", "controllerrevisions"),
     "PodMetrics": ("/apis/metrics.k8s.io/v1beta1", "pods"),
+    "Node": ("/api/v1", "nodes"),
+    "NodeMetrics": ("/apis/metrics.k8s.io/v1beta1", "nodes"),
+    "StorageClass": ("/apis/storage.k8s.io/v1", "storageclasses"),
 }
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")

@@ -40,6 +40,7 @@ from ansible_collections.sre.runbooks.plugins.module_utils.alertmanager import (
     ensure_silence_present,
 )
 from ansible_collections.sre.runbooks.plugins.module_utils.k8s import (
+    RESOURCES,
     K8sError,
     client_from_options,
     target_text,
@@ -226,6 +227,11 @@ def _probe(conn, probe):
             },
         )
     if kind == "objects":
+        if probe["kind"] not in RESOURCES:
+            raise EngineError(
+                "probe %s: kind %s is not one the collection reads (%s)"
+                % (probe.get("name"), probe["kind"], ", ".join(sorted(RESOURCES)))
+            )
         if probe.get("object_name"):
             found = conn.k8s.get(
                 probe["kind"], probe.get("namespace"), probe["object_name"], allow_404=True
@@ -253,24 +259,28 @@ def investigate_workload(conn, settings, target):
     }
     with ThreadPoolExecutor(max_workers=4) as pool:
         workload_future = pool.submit(diagnose, conn.k8s, params)
-        exec_future = None
-        if execs:
-            specs = command_specs(
-                [
-                    {
-                        k: p[k]
-                        for k in ("name", "namespace", "pod", "container", "command")
-                        if k in p
-                    }
-                    for p in execs
-                ]
-            )
-            exec_future = pool.submit(run_commands, conn.k8s, specs)
         other_futures = [(p["name"], pool.submit(_probe, conn, p)) for p in others]
         workload = workload_future.result()
         answers = {}
-        if exec_future is not None:
-            for output in exec_future.result():
+        if execs:
+            # A probe that names no pod runs in the target's first ready pod (else its first).
+            pods = sorted(workload.get("pods") or [], key=lambda p: not p["ready"])
+            default_pod = pods[0]["name"] if pods else None
+            wanted = []
+            for probe in execs:
+                entry = {
+                    k: probe[k]
+                    for k in ("name", "namespace", "container", "command")
+                    if probe.get(k)
+                }
+                entry["pod"] = probe.get("pod") or default_pod
+                entry.setdefault("namespace", target["namespace"])
+                if not entry["pod"]:
+                    raise EngineError(
+                        "probe %s: the target has no pod to run it in" % probe["name"]
+                    )
+                wanted.append(entry)
+            for output in run_commands(conn.k8s, command_specs(wanted)):
                 if output.get("error"):
                     raise EngineError(
                         "probe %s could not run: %s" % (output["name"], output["error"])

@@ -77,9 +77,13 @@ SCHEMA = {
 _JINJA = Environment()  # noqa: S701
 
 
+def _is_template(text):
+    return "{{" in text or "{%" in text
+
+
 def _paths(expression):
     """Every ``findings.a.b`` / ``findings['a']`` path an expression or template names."""
-    source = expression if ("{{" in expression or "{%" in expression) else ("{{ %s }}" % expression)
+    source = expression if _is_template(expression) else "{{ %s }}" % expression
     tree = _JINJA.parse(source)
     found = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -109,10 +113,16 @@ def _strings(value):
             yield from _strings(item)
 
 
-def check_references(where, value, queries, probes):
-    """Raises ``RuleError`` for a ``findings`` path that the schema does not have."""
+def check_references(where, value, queries, probes, *, bare=False):
+    """Raises ``RuleError`` for a ``findings`` path that the schema does not have.
+
+    ``bare``: strings are expressions (``when``); else only templates are looked into (params
+    and object hold plain text too).
+    """
     names = {"queries": set(queries), "probes": set(probes)}
     for text in _strings(value):
+        if not bare and not _is_template(text):
+            continue
         try:
             paths = _paths(text)
         except Exception as error:  # jinja2's TemplateSyntaxError and friends
@@ -143,7 +153,9 @@ def check_rules(rules, queries, probes):
             raise RuleError("rule %s: two rules have this action name" % action)
         seen.add(action)
         for key in ("when", "params", "object"):
-            check_references("rule %s: %s" % (action, key), rule.get(key), queries, probes)
+            check_references(
+                "rule %s: %s" % (action, key), rule.get(key), queries, probes, bare=key == "when"
+            )
 
 
 def _conditions(rule):

@@ -10,6 +10,7 @@ rules must have a table, and every rule must be expected by at least one case.
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,7 @@ class Role:
             [p["name"] for p in probes],
             target["kind"],
         )
-        given = dict(approve=False, max_mitigations=3, **(settings or {}))
+        given = {"approve": False, "max_mitigations": 3, **(settings or {})}
         decisions = decide.plan(
             matched,
             {"kind": target["kind"], "namespace": target["namespace"], "name": target["name"]},
@@ -140,6 +141,12 @@ class Role:
         return decisions, investigation
 
 
+@functools.cache
+def role_data(name):
+    return Role(name)
+
+
+@functools.cache
 def load_table(role):
     path = TABLES / f"{role}.yml"
     return yaml.safe_load(path.read_text()) if path.is_file() else None
@@ -156,7 +163,7 @@ CASES = [
 def test_every_role_has_a_table_covering_every_rule(role):
     table = load_table(role)
     assert table, f"tests/unit/rules/{role}.yml is missing"
-    names = [r["action"] for r in Role(role).raw(Role(role).variables({}, {}), "remediation_rules")]
+    names = [r["action"] for r in role_data(role).raw(role_data(role).variables({}, {}), "remediation_rules")]
     expected = {a for case in table["cases"] for a in (case.get("expect") or {})}
     assert set(names) <= expected, f"no case expects {sorted(set(names) - expected)}"
     assert any(not case.get("expect") for case in table["cases"]), (
@@ -169,7 +176,7 @@ def test_case(role, index):
     table = load_table(role)
     case = table["cases"][index]
     findings = merged(merged(skeleton(), table.get("baseline")), case.get("findings"))
-    decisions, investigation = Role(role).decide(findings, case.get("vars"), case.get("settings"))
+    decisions, investigation = role_data(role).decide(findings, case.get("vars"), case.get("settings"))
     got = {d["action"]: d["status"] for d in decisions}
     assert list(got.items()) == list((case.get("expect") or {}).items()), case.get("name")
     for decision in decisions:
@@ -182,7 +189,7 @@ def test_case(role, index):
 @pytest.mark.parametrize("role", ROLES)
 def test_a_misspelt_finding_fails(role):
     """A typo in any rule's `when` is an error, not a rule that silently never fires."""
-    data = Role(role)
+    data = role_data(role)
     variables = data.variables({}, skeleton())
     raw = copy.deepcopy(data.raw(variables, "remediation_rules"))
     if not raw:
