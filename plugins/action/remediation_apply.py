@@ -24,7 +24,7 @@ class ActionModule(RemediationAction):
             return dict(
                 failed=True, msg="remediation_apply needs the assessed state and a decision"
             )
-        settings = self.settings()
+        settings = self.settings(task_vars or {})
         conn = self.connections(settings)
         result = dict(changed=False, silence_id="")
         try:

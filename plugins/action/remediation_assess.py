@@ -19,7 +19,7 @@ class ActionModule(RemediationAction):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        settings = self.settings()
+        settings = self.settings(task_vars or {})
         role = settings["role"]
         if not role or role == "remediation":
             return dict(

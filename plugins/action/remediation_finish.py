@@ -20,7 +20,7 @@ class ActionModule(RemediationAction):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        settings = self.settings()
+        settings = self.settings(task_vars or {})
         # What the phases registered, read as they are: a skipped phase is simply absent.
         assessed = task_vars.get("_remediation_assessed") or {}
         applied = (task_vars.get("_remediation_applied") or {}).get("results") or []

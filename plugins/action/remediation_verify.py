@@ -18,7 +18,7 @@ class ActionModule(RemediationAction):
         args = self._task.args
         state = args.get("state") or {}
         actions = [a for a in args.get("actions") or [] if a]
-        settings = self.settings()
+        settings = self.settings(task_vars or {})
         conn = self.connections(settings)
         try:
             verification, outcome, message = engine.verify(conn, state, actions, settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.sre.runbooks.plugins.module_utils.k8s import K8S_OPTIONS
 from ansible_collections.sre.runbooks.plugins.plugin_utils._engine import Connections
@@ -79,6 +80,7 @@ K8S_ENV = {
     "impersonate_user": ["K8S_AUTH_IMPERSONATE_USER"],
     "impersonate_groups": ["K8S_AUTH_IMPERSONATE_GROUPS"],
 }
+OMIT_PREFIX = "__omit_place_holder__"
 _TEMPLATE_NAME = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
 
 
@@ -107,16 +109,20 @@ class RemediationAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def variable(self, name, default=None):
-        try:
-            value = self._templar.resolve_variable_expression(name)
-        except Exception:  # an unset variable or one whose template resolves to omit
+    def variable(self, task_vars, name, default=None):
+        """A variable templated; unset (or omitted): ``default``; one that fails: an error."""
+        if name not in task_vars:
             return default
-        value = _plain(value)
-        return default if value is None else value
+        try:
+            value = _plain(self._templar.resolve_variable_expression(name))
+        except Exception as error:  # a template of the role's data that does not render
+            raise AnsibleActionFail("%s: %s" % (name, error)) from None
+        if value is None or (isinstance(value, str) and value.startswith(OMIT_PREFIX)):
+            return default
+        return value
 
-    def settings(self):
-        settings = {key: self.variable(name) for key, name in SETTINGS.items()}
+    def settings(self, task_vars):
+        settings = {key: self.variable(task_vars, name) for key, name in SETTINGS.items()}
         for key in BOOLEANS:
             settings[key] = _bool(settings[key])
         for key in ("queries", "alert_labels", "alert_label_values", "k8s_auth"):

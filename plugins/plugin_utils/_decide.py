@@ -153,6 +153,11 @@ def check_rule_shape(rule, index=0):
                 "%s: `when` is a bare expression, like a task's when (no {{ }}): %s"
                 % (where, condition.strip())
             )
+    if not isinstance(rule.get("risky", False), bool):
+        raise RuleError(
+            "%s: risky is true or false, got %r (write two rules for two cases)"
+            % (where, rule["risky"])
+        )
     if "reason" in rule and not (
         isinstance(rule["reason"], str) and REASON_PATTERN.match(rule["reason"])
     ):

@@ -119,6 +119,10 @@ class Role:
         queries = templar.template(variables.get("remediation_queries") or {})
         probes = templar.template(variables.get("remediation_probes") or [])
         target = templar.template(variables["remediation_target"])
+        if target["kind"] == "Pod" and findings["target"].get("kind"):
+            # The engine acts on the pod's controller, found through ownerReferences: the
+            # case's findings.target says which.
+            target = findings["target"]
         matched = rules.evaluate(
             templar,
             self.raw(variables, "remediation_rules"),
@@ -163,7 +167,10 @@ CASES = [
 def test_every_role_has_a_table_covering_every_rule(role):
     table = load_table(role)
     assert table, f"tests/unit/rules/{role}.yml is missing"
-    names = [r["action"] for r in role_data(role).raw(role_data(role).variables({}, {}), "remediation_rules")]
+    names = [
+        r["action"]
+        for r in role_data(role).raw(role_data(role).variables({}, {}), "remediation_rules")
+    ]
     expected = {a for case in table["cases"] for a in (case.get("expect") or {})}
     assert set(names) <= expected, f"no case expects {sorted(set(names) - expected)}"
     assert any(not case.get("expect") for case in table["cases"]), (
@@ -176,7 +183,9 @@ def test_case(role, index):
     table = load_table(role)
     case = table["cases"][index]
     findings = merged(merged(skeleton(), table.get("baseline")), case.get("findings"))
-    decisions, investigation = role_data(role).decide(findings, case.get("vars"), case.get("settings"))
+    decisions, investigation = role_data(role).decide(
+        findings, case.get("vars"), case.get("settings")
+    )
     got = {d["action"]: d["status"] for d in decisions}
     assert list(got.items()) == list((case.get("expect") or {}).items()), case.get("name")
     for decision in decisions:
