@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleValueOmittedError
 from ansible.plugins.action import ActionBase
 from ansible_collections.sre.runbooks.plugins.module_utils.k8s import K8S_OPTIONS
 from ansible_collections.sre.runbooks.plugins.plugin_utils._engine import Connections
@@ -115,6 +115,8 @@ class RemediationAction(ActionBase):
             return default
         try:
             value = _plain(self._templar.resolve_variable_expression(name))
+        except AnsibleValueOmittedError:  # `default(omit)`: not set
+            return default
         except Exception as error:  # a template of the role's data that does not render
             raise AnsibleActionFail("%s: %s" % (name, error)) from None
         if value is None or (isinstance(value, str) and value.startswith(OMIT_PREFIX)):
