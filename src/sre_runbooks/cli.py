@@ -270,12 +270,15 @@ def _sandbox(args: argparse.Namespace) -> int:
     control = sandbox_install.control()  # only this command needs it
 
     state_dir = Path(args.state_dir) if args.state_dir else control.default_state_dir()
+    simple = {
+        "up": lambda: control.up(state_dir),
+        "down": lambda: {"stopped": control.down(state_dir)},
+        "clear": lambda: control.clear(state_dir, args.alert, args.system),
+        "reset": lambda: control.reset(state_dir),
+        "status": lambda: control.status(state_dir),
+    }
     try:
-        if args.action == "up":
-            state = control.up(state_dir)
-        elif args.action == "down":
-            state = {"stopped": control.down(state_dir)}
-        elif args.action == "inject":
+        if args.action == "inject":
             if not args.alert:
                 print("runbook: sandbox inject needs an ALERT", file=sys.stderr)
                 return EXIT_BAD_INPUT
@@ -285,14 +288,12 @@ def _sandbox(args: argparse.Namespace) -> int:
                 state["fired_after_seconds"] = round(
                     control.wait_firing(state_dir, args.alert, system), 1
                 )
-        elif args.action == "clear":
-            state = control.clear(state_dir, args.alert, args.system)
         else:
-            state = control.status(state_dir)
+            state = simple[args.action]()
     except control.SandboxError as error:
         print(f"runbook: {error}", file=sys.stderr)
         return EXIT_FAILED
-    if args.json or args.action in {"inject", "clear"}:
+    if args.json or args.action in {"inject", "clear", "reset"}:
         print(json.dumps(state, indent=2))
     elif args.action == "down":
         print(f"stopped: {', '.join(state['stopped']) or 'nothing was running'}")
@@ -501,8 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "action",
-        choices=["up", "down", "status", "inject", "clear"],
-        help="start, stop or show the sandbox; inject or clear a fault scenario",
+        choices=["up", "down", "status", "inject", "clear", "reset"],
+        help="start, stop or show the sandbox; inject or clear a fault scenario; reset: back "
+        "to the state `up` created, returning once no alert is pending or firing",
     )
     sandbox.add_argument("alert", nargs="?", help="the alert whose fault to inject or clear")
     sandbox.add_argument("--system", help="the system, for alert names several systems share")

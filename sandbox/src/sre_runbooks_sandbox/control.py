@@ -1,4 +1,4 @@
-"""``runbook sandbox up|down|status|inject|clear``: the sandbox as background processes.
+"""``runbook sandbox up|down|status|inject|clear|reset``: the sandbox as background processes.
 
 ``up`` starts three processes on 127.0.0.1, each in a session of its own, and records their
 PIDs in ``STATE_DIR/state.json``:
@@ -30,6 +30,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -466,6 +467,149 @@ def clear(state_dir: Path, alert: str | None = None, system: str | None = None) 
     return _control(state_dir, "clear", {"alert": alert, "system": system})
 
 
+# -- reset -------------------------------------------------------------------------------------
+
+# How long `reset` waits for Prometheus and Alertmanager to show no alert. Samples from before
+# the reset are deleted, so no `for:` or range window has to run out: a reset is quiet within a
+# few scrape and evaluation intervals, and the rest is room for a loaded machine.
+RESET_TIMEOUT = 60.0
+# Prometheus must show no alert for this long, counted from the first rule evaluation on samples
+# that every target gave after the reset: two evaluation intervals.
+QUIET_SECONDS = 2.0
+
+
+def _http(url: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
+    """A JSON request to one of the sandbox's loopback servers; its JSON answer, if any."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310  (loopback URLs from our own state file)
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  (loopback)
+        payload = response.read()
+    return json.loads(payload) if payload.strip() else None
+
+
+def _unix(stamp: str) -> float:
+    """A Prometheus time (RFC 3339 with up to nanoseconds) as a Unix time."""
+    # datetime reads at most microseconds on older Pythons: cut the rest of the fraction.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", stamp).replace("Z", "+00:00")
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _alert_names(alerts: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        f"{a['labels'].get('alertname')} ({a.get('state') or a.get('status', {}).get('state')}, "
+        f"{a['labels'].get('system') or a['labels'].get('namespace') or '-'})"
+        for a in alerts
+    )
+
+
+def _expire_silences(alertmanager: str) -> int:
+    """Expire every silence that is active or pending; return how many."""
+    expired = 0
+    for silence in _http(f"{alertmanager}/api/v2/silences") or []:
+        if silence.get("status", {}).get("state") != "expired":
+            _http(f"{alertmanager}/api/v2/silence/{silence['id']}", "DELETE")
+            expired += 1
+    return expired
+
+
+def _wait_prometheus_quiet(prometheus: str, swapped_at: float, deadline: float) -> float:
+    """Wait until Prometheus shows no alert on samples from after ``swapped_at``.
+
+    Every active target must have been scraped after the reset, every rule group evaluated
+    after that, and the alert list (pending and firing) must stay empty for QUIET_SECONDS.
+    Returns when it is quiet; SandboxError naming what still fires when ``deadline`` passes.
+    """
+    scraped_at: float | None = None
+    quiet_since: float | None = None
+    alerts: list[dict[str, Any]] = []
+    while True:
+        now = time.time()
+        if scraped_at is None:
+            targets = _http(f"{prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
+            if targets and all(_unix(t["lastScrape"]) > swapped_at for t in targets):
+                scraped_at = now
+        if scraped_at is not None:
+            groups = _http(f"{prometheus}/api/v1/rules?type=alert")["data"]["groups"]
+            evaluated = all(_unix(g["lastEvaluation"]) > scraped_at for g in groups)
+            alerts = _http(f"{prometheus}/api/v1/alerts")["data"]["alerts"]
+            if evaluated and not alerts:
+                quiet_since = quiet_since or now
+                if now - quiet_since >= QUIET_SECONDS:
+                    return now
+            elif alerts:
+                quiet_since = None
+        if time.monotonic() > deadline:
+            what = ", ".join(_alert_names(alerts)) or "no alert, but not every target was "
+            what += "" if alerts else "scraped and every rule evaluated since the reset"
+            raise SandboxError(f"reset: Prometheus is not quiet: {what}")
+        time.sleep(0.2)
+
+
+def _resolve_alertmanager(alertmanager: str, deadline: float) -> int:
+    """Resolve what Alertmanager still lists (Prometheus no longer fires it); return how many."""
+    resolved = 0
+    while True:
+        alerts = _http(f"{alertmanager}/api/v2/alerts") or []
+        if not alerts:
+            return resolved
+        if time.monotonic() > deadline:
+            names = ", ".join(_alert_names(alerts))
+            raise SandboxError(f"reset: Alertmanager still lists {names}")
+        now = datetime.now(UTC).isoformat()
+        _http(
+            f"{alertmanager}/api/v2/alerts",
+            "POST",
+            [
+                {
+                    "labels": a["labels"],
+                    "annotations": a.get("annotations", {}),
+                    "startsAt": a["startsAt"],
+                    "endsAt": now,
+                    "generatorURL": a.get("generatorURL", ""),
+                }
+                for a in alerts
+            ],
+        )
+        resolved += len(alerts)
+        time.sleep(0.2)
+
+
+def reset(state_dir: Path, timeout: float = RESET_TIMEOUT) -> dict[str, Any]:
+    """Bring the running sandbox back to the state `up` left it in; return what was done.
+
+    1. The simulator replaces its cluster, the simulated systems and their metrics by new ones
+       as at start (every object `up` created, nothing else: no Lease, Event, revision or
+       annotation a run left; no fault).
+    2. Alertmanager's active and pending silences are expired.
+    3. Prometheus forgets the samples scraped before the new cluster served, so no `for:` and
+       no range window carries the old state into the new one.
+    4. It returns once Prometheus has scraped every target afresh, evaluated its rules on that
+       and shows no alert pending or firing, and Alertmanager lists no alert (what it still
+       lists, Prometheus no longer fires, and it is resolved); SandboxError names what still
+       fires after ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    state_dir = state_dir.resolve()
+    result = _control(state_dir, "reset", {})
+    current = status(state_dir)
+    prometheus, alertmanager = current["prometheus_url"], current["alertmanager_url"]
+    try:
+        result["silences_expired"] = _expire_silences(alertmanager)
+        query = urllib.parse.urlencode(
+            {"match[]": '{__name__=~".+"}', "end": repr(float(result["swapped_at"]))}
+        )
+        _http(f"{prometheus}/api/v1/admin/tsdb/delete_series?{query}", "POST")
+        _wait_prometheus_quiet(prometheus, float(result["swapped_at"]), deadline)
+        result["alertmanager_resolved"] = _resolve_alertmanager(alertmanager, deadline)
+    except (OSError, ValueError, KeyError) as error:
+        raise SandboxError(f"reset: {error!r}") from error
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
 __all__ = [
     "COMPRESSION",
     "OWNER_ENV",
@@ -475,6 +619,7 @@ __all__ = [
     "default_state_dir",
     "down",
     "inject",
+    "reset",
     "status",
     "up",
     "wait_firing",

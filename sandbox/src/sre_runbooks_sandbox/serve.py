@@ -8,8 +8,9 @@ Starts the simulated API server (with the seed systems' behaviour when the API s
 - ``GET /sd/<job>``: Prometheus HTTP service discovery, one target per pod of the job;
 - ``GET /metrics/<job>/<pod>`` and ``GET /metrics/<job>``: the exposition per pod or per
   node-level exporter;
-- ``GET /control/status``, ``POST /control/inject`` ``{"alert", "system"}`` and
-  ``POST /control/clear`` ``{"alert"?, "system"?}``.
+- ``GET /control/status``, ``POST /control/inject`` ``{"alert", "system"}``,
+  ``POST /control/clear`` ``{"alert"?, "system"?}`` and ``POST /control/reset`` (every object,
+  the simulated systems and their metrics as at start; ``Sandbox.reset``).
 
 It writes ``DIR/kubeconfig`` and ``DIR/serve.json`` (URLs and PID), prints that JSON on one line
 once ready, and runs until SIGTERM or SIGINT.
@@ -23,6 +24,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,49 @@ from sre_runbooks_sandbox.workloads.manifests import GPUS_PER_NODE, manifests
 from sre_runbooks_sandbox.workloads.metrics import APP_JOBS, Exporter, node_gpu_capacity
 
 TICK_SECONDS = 0.5
+# How long a reset waits for the new cluster's workloads to be ready before it serves it anyway.
+SETTLE_SECONDS = 15.0
+
+
+def _sync(model: SandboxModel, kube: Kube) -> None:
+    """Carry cluster changes into the model: ConfigMaps read at run time, GPU capacity."""
+    bolt = kube.get("ConfigMap", "bolt-logging", "bolt-app-config")
+    model.update_bolt_config(bolt)
+    api = kube.get("ConfigMap", "api-optimizer", "api-optimizer-config") or {}
+    with model.lock:
+        model.api_optimizer_config = dict(api.get("data") or {})
+    plugins = kube.pods("kube-system", {"name": "nvidia-device-plugin-ds"})
+    for node in kube.list("Node"):
+        name = node["metadata"]["name"]
+        gpus = model.node_gpus(name, plugins) if plugins else GPUS_PER_NODE
+        if node_gpu_capacity(node) != gpus:
+
+            def change(obj: dict, gpus: int = gpus) -> None:
+                for key in ("capacity", "allocatable"):
+                    obj["status"].setdefault(key, {})["nvidia.com/gpu"] = str(gpus)
+
+            kube.patch("Node", "", name, change, "status")
+
+
+def _workloads_ready(kube: Kube) -> bool:
+    """Whether every seed workload runs all its replicas, up to date and ready."""
+    for obj in manifests():
+        kind, meta = obj["kind"], obj["metadata"]
+        if kind not in {"Deployment", "StatefulSet", "DaemonSet"}:
+            continue
+        current = kube.get(kind, meta.get("namespace", ""), meta["name"])
+        if current is None:
+            return False
+        status = current.get("status") or {}
+        if status.get("observedGeneration") != current["metadata"].get("generation"):
+            return False
+        if kind == "DaemonSet":
+            wanted = status.get("desiredNumberScheduled", 0)
+            if not wanted or status.get("numberReady", 0) != wanted:
+                return False
+        elif status.get("readyReplicas", 0) != current["spec"].get("replicas", 1):
+            return False
+    return True
 
 
 class Sandbox:
@@ -49,35 +94,27 @@ class Sandbox:
         if self.workloads_wired:
             kwargs["workloads"] = self.model
         self.server = start_apiserver(**kwargs)
-        self.kube = Kube(self.server.cluster)
-        self.model.read_bolt_configmap = lambda: self.kube.get(
-            "ConfigMap", "bolt-logging", "bolt-app-config"
-        )
-        self.exporter = Exporter(self.model, self.kube)
+        # Held by the sync ticks, the control requests and a reset, which replaces the model, the
+        # cluster and the exporter together.
+        self.lock = threading.RLock()
         self.active: list[str] = []
         self.stopping = threading.Event()
+        self._attach(self.model, self.server.cluster)
         for obj in manifests():
             self.kube.create(obj)
         self.sync()
 
+    def _attach(self, model: SandboxModel, cluster: Any) -> None:
+        """Make ``model`` and ``cluster`` the running ones, with an exporter of their own."""
+        kube = Kube(cluster)
+        model.read_bolt_configmap = lambda: kube.get("ConfigMap", "bolt-logging", "bolt-app-config")
+        self.model, self.kube = model, kube
+        self.exporter = Exporter(model, kube)
+
     def sync(self) -> None:
         """Carry cluster changes into the model: ConfigMaps read at run time, GPU capacity."""
-        bolt = self.kube.get("ConfigMap", "bolt-logging", "bolt-app-config")
-        self.model.update_bolt_config(bolt)
-        api = self.kube.get("ConfigMap", "api-optimizer", "api-optimizer-config") or {}
-        with self.model.lock:
-            self.model.api_optimizer_config = dict(api.get("data") or {})
-        plugins = self.kube.pods("kube-system", {"name": "nvidia-device-plugin-ds"})
-        for node in self.kube.list("Node"):
-            name = node["metadata"]["name"]
-            gpus = self.model.node_gpus(name, plugins) if plugins else GPUS_PER_NODE
-            if node_gpu_capacity(node) != gpus:
-
-                def change(obj: dict, gpus: int = gpus) -> None:
-                    for key in ("capacity", "allocatable"):
-                        obj["status"].setdefault(key, {})["nvidia.com/gpu"] = str(gpus)
-
-                self.kube.patch("Node", "", name, change, "status")
+        with self.lock:
+            _sync(self.model, self.kube)
 
     def run_ticks(self) -> None:
         while not self.stopping.wait(TICK_SECONDS):
@@ -88,20 +125,62 @@ class Sandbox:
 
     def inject(self, alert: str, system: str | None) -> dict[str, Any]:
         scenario = find(alert, system)
-        scenario.inject(self.model, self.kube)
-        if scenario.key not in self.active:
-            self.active.append(scenario.key)
+        with self.lock:
+            scenario.inject(self.model, self.kube)
+            if scenario.key not in self.active:
+                self.active.append(scenario.key)
         return {"injected": scenario.key, "cure": scenario.cure}
 
     def clear(self, alert: str | None, system: str | None) -> dict[str, Any]:
         keys = [find(alert, system).key] if alert else list(SCENARIOS)
-        for key in keys:
-            SCENARIOS[key].reset(self.model, self.kube)
-            if key in self.active:
-                self.active.remove(key)
-        restore_baseline(self.model, self.kube)
-        self.sync()
+        with self.lock:
+            for key in keys:
+                SCENARIOS[key].reset(self.model, self.kube)
+                if key in self.active:
+                    self.active.remove(key)
+            restore_baseline(self.model, self.kube)
+            _sync(self.model, self.kube)
         return {"cleared": keys if alert else "all"}
+
+    def reset(self) -> dict[str, Any]:
+        """Back to the state `up` created: a new cluster, model and exporter, no fault.
+
+        The new cluster (same seed: the same objects, UIDs and pod names as at start) is built
+        and settled beside the old one before the API server answers from it, so Prometheus
+        scrapes the old systems until ``swapped_at`` (a Unix time) and the healthy new ones after.
+        """
+        started = time.monotonic()
+        model = SandboxModel()
+
+        def populate(cluster: Any) -> None:
+            kube = Kube(cluster)
+            model.read_bolt_configmap = lambda: kube.get(
+                "ConfigMap", "bolt-logging", "bolt-app-config"
+            )
+            for obj in manifests():
+                kube.create(obj)
+
+        def settled(cluster: Any) -> bool:
+            kube = Kube(cluster)
+            if not _workloads_ready(kube):
+                return False
+            _sync(model, kube)
+            return True
+
+        with self.lock:
+            cluster = self.server.reset(
+                model if self.workloads_wired else None, populate, settled, SETTLE_SECONDS
+            )
+            swapped_at = time.time()
+            self._attach(model, cluster)
+            self.active = []
+            ready = _workloads_ready(self.kube)
+        return {
+            "reset": True,
+            "workloads_ready": ready,
+            "swapped_at": swapped_at,
+            "cluster_seconds": round(time.monotonic() - started, 3),
+        }
 
     def status(self) -> dict[str, Any]:
         return {
@@ -150,6 +229,8 @@ def _handler(sandbox: Sandbox, address: str) -> type[BaseHTTPRequestHandler]:
                     self._json(200, sandbox.inject(request["alert"], request.get("system")))
                 elif self.path == "/control/clear":
                     self._json(200, sandbox.clear(request.get("alert"), request.get("system")))
+                elif self.path == "/control/reset":
+                    self._json(200, sandbox.reset())
                 else:
                     self._send(404, "not found\n")
             except KeyError as error:

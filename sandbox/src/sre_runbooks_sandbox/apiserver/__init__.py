@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,51 @@ class ApiServer:
     _http: ApiHTTPServer | None = field(default=None, repr=False)
     _control: ControlPlane | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    nodes: tuple[str, ...] = DEFAULT_NODES
+    seed: int = 0
+
+    def reset(
+        self,
+        workloads: Workloads | None = None,
+        populate: Callable[[Cluster], None] | None = None,
+        settled: Callable[[Cluster], bool] | None = None,
+        settle_timeout: float = 10.0,
+    ) -> Cluster:
+        """Replace the cluster by a new one, as ``start_apiserver`` made it; return it.
+
+        The old cluster's controllers stop first, so it changes no more. The new one (same
+        nodes and seed, so the same UIDs and names as at start) is built beside it:
+        bootstrapped, ``populate(cluster)`` creates what the caller created at start, its
+        controllers run and, with ``settled``, get up to ``settle_timeout`` seconds until
+        ``settled(cluster)`` holds. Only then does the server answer from it, on the same port.
+
+        Its resourceVersions continue the old cluster's and skip one, so a client that watches
+        from an old resourceVersion gets 410 Gone and lists again, as after an etcd compaction;
+        open watches end.
+        """
+        old_cluster, old_control = self.cluster, self._control
+        if old_control is not None:
+            old_control.stop()
+        cluster = Cluster(
+            seed=self.seed,
+            workloads=workloads,
+            resource_version=old_cluster.store.resource_version + 1,
+        )
+        control = ControlPlane(cluster, self.nodes)
+        control.bootstrap()
+        if populate is not None:
+            populate(cluster)
+        control.start()
+        if settled is not None:
+            deadline = time.monotonic() + settle_timeout
+            while not settled(cluster) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.cluster, self._control = cluster, control
+        if self._http is not None:
+            self._http.cluster = cluster
+        with old_cluster.store.lock:  # watches on the old cluster see the change at once
+            old_cluster.store.changed.notify_all()
+        return cluster
 
     def stop(self) -> None:
         """Stop serving (open watches end) and stop the controllers."""
@@ -102,7 +149,7 @@ def start_apiserver(
     )
     thread.start()
     control.start()
-    server = ApiServer(http.url, cluster, None, http, control, thread)
+    server = ApiServer(http.url, cluster, None, http, control, thread, tuple(nodes), seed)
     if kubeconfig is not None:
         server.kubeconfig = write_kubeconfig(kubeconfig, http.url)
     return server

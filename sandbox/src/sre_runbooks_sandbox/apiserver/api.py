@@ -102,11 +102,15 @@ def _strip_for_compare(obj: dict) -> dict:
 class Cluster:
     """The simulated cluster's state and the rules every write goes through."""
 
-    def __init__(self, seed: int = 0, workloads: Workloads | None = None) -> None:
+    def __init__(
+        self, seed: int = 0, workloads: Workloads | None = None, resource_version: int = 0
+    ) -> None:
         self.discovery: Discovery = discovery()
         # What runs inside the pods: the kubelet, logs, exec, proxy and metrics ask it.
         self.workloads: Workloads = workloads if workloads is not None else GenericWorkloads()
-        self.store = Store()
+        # resourceVersions start after ``resource_version`` (a reset cluster continues the
+        # numbering of the one it replaces).
+        self.store = Store(resource_version)
         self.ids = Ids(seed)
         self._service_ips = 0
         self._local = threading.local()

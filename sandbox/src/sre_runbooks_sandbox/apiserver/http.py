@@ -505,7 +505,12 @@ class ApiRequestHandler(PodAccess, BaseHTTPRequestHandler):
                 }
             )
         timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_SECONDS)
-        for batch in store.follow(rv, self._client_gone, timeout):
+
+        # A reset replaces the cluster (ApiServer.reset): the watch ends, the client watches again.
+        def done() -> bool:
+            return self.server.cluster is not cluster or self._client_gone()
+
+        for batch in store.follow(rv, done, timeout):
             for change in batch:
                 if change.key != res.storage_key:
                     continue

@@ -35,10 +35,11 @@ class Change:
 class Store:
     """Objects by kind, namespace and name, with a change log and a condition to wait on."""
 
-    def __init__(self) -> None:
+    def __init__(self, resource_version: int = 0) -> None:
+        """An empty store whose first write gets ``resource_version + 1``."""
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
-        self._rv = 0
+        self._rv = resource_version
         self._objects: dict[StorageKey, dict[ObjectKey, dict]] = {}
         self._log: deque[Change] = deque(maxlen=HISTORY)
         self._listeners: list[Callable[[Change], None]] = []
