@@ -471,11 +471,8 @@ def clear(state_dir: Path, alert: str | None = None, system: str | None = None) 
 
 # How long `reset` waits for Prometheus and Alertmanager to show no alert. Samples from before
 # the reset are deleted, so no `for:` or range window has to run out: a reset is quiet within a
-# few scrape and evaluation intervals, and the rest is room for a loaded machine.
+# scrape and an evaluation interval, and the rest is room for a loaded machine.
 RESET_TIMEOUT = 60.0
-# Prometheus must show no alert for this long, counted from the first rule evaluation on samples
-# that every target gave after the reset: two evaluation intervals.
-QUIET_SECONDS = 2.0
 
 
 def _http(url: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
@@ -514,37 +511,35 @@ def _expire_silences(alertmanager: str) -> int:
     return expired
 
 
-def _wait_prometheus_quiet(prometheus: str, swapped_at: float, deadline: float) -> float:
+def _wait_prometheus_quiet(prometheus: str, swapped_at: float, deadline: float) -> None:
     """Wait until Prometheus shows no alert on samples from after ``swapped_at``.
 
-    Every active target must have been scraped after the reset, every rule group evaluated
-    after that, and the alert list (pending and firing) must stay empty for QUIET_SECONDS.
-    Returns when it is quiet; SandboxError naming what still fires when ``deadline`` passes.
+    Every active target must have been scraped after the reset and be up (so service discovery
+    has replaced the targets of pods the new cluster no longer has, whose scrapes fail), and a
+    rule evaluation of every group after the last of those scrapes must leave no alert pending
+    or firing. SandboxError naming what still fires when ``deadline`` passes.
     """
     scraped_at: float | None = None
-    quiet_since: float | None = None
     alerts: list[dict[str, Any]] = []
     while True:
-        now = time.time()
         if scraped_at is None:
             targets = _http(f"{prometheus}/api/v1/targets?state=active")["data"]["activeTargets"]
-            if targets and all(_unix(t["lastScrape"]) > swapped_at for t in targets):
-                scraped_at = now
+            starts = [_unix(t["lastScrape"]) for t in targets]
+            if starts and min(starts) > swapped_at and all(t["health"] == "up" for t in targets):
+                # When the last of those scrapes had stored its samples.
+                scraped_at = max(_unix(t["lastScrape"]) + t["lastScrapeDuration"] for t in targets)
         if scraped_at is not None:
             groups = _http(f"{prometheus}/api/v1/rules?type=alert")["data"]["groups"]
             evaluated = all(_unix(g["lastEvaluation"]) > scraped_at for g in groups)
             alerts = _http(f"{prometheus}/api/v1/alerts")["data"]["alerts"]
             if evaluated and not alerts:
-                quiet_since = quiet_since or now
-                if now - quiet_since >= QUIET_SECONDS:
-                    return now
-            elif alerts:
-                quiet_since = None
+                return
         if time.monotonic() > deadline:
-            what = ", ".join(_alert_names(alerts)) or "no alert, but not every target was "
-            what += "" if alerts else "scraped and every rule evaluated since the reset"
+            what = ", ".join(_alert_names(alerts)) or (
+                "no alert, but not every target was scraped, up, and evaluated since the reset"
+            )
             raise SandboxError(f"reset: Prometheus is not quiet: {what}")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def _resolve_alertmanager(alertmanager: str, deadline: float) -> int:
