@@ -122,10 +122,14 @@ def _k8s_name_problem(kind, value):
 # -- the alerting rules: identity ------------------------------------------------------------------
 
 
+# libyaml's loader when PyYAML has it: the rules and the catalog are read on every run.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path, what):
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
     except OSError as error:
         raise CatalogFileError("cannot read %s %s: %s" % (what, path, error.strerror)) from None
     except yaml.YAMLError as error:
