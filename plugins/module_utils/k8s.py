@@ -23,23 +23,40 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
-K8S_IMPORT_ERROR = None
-try:
-    from kubernetes.client.api_client import ApiClient
-    from kubernetes.client.configuration import Configuration
-    from kubernetes.config import incluster_config, kube_config
-    from kubernetes.config.config_exception import ConfigException
-    from urllib3 import HTTPHeaderDict
-    from yaml import YAMLError  # the kubeconfig parser's errors
-except ImportError:
-    K8S_IMPORT_ERROR = traceback.format_exc()
-    ApiClient = Configuration = incluster_config = kube_config = HTTPHeaderDict = None
+# The kubernetes package takes a few tenths of a second to import: it is imported when the first
+# client is built (a run that stops before talking to Kubernetes never pays for it).
+_LIBRARY = {}
 
-    class ConfigException(Exception):  # type: ignore[no-redef]
-        """Stands in for kubernetes' ConfigException when the library is missing."""
 
-    class YAMLError(Exception):  # type: ignore[no-redef]
-        """Stands in for PyYAML's error when the library is missing."""
+def _library():
+    """The kubernetes client's pieces the collection uses; ``ImportError`` when it is missing."""
+    if not _LIBRARY:
+        from kubernetes.client.api_client import ApiClient  # noqa: PLC0415
+        from kubernetes.client.configuration import Configuration  # noqa: PLC0415
+        from kubernetes.config import incluster_config, kube_config  # noqa: PLC0415
+        from kubernetes.config.config_exception import ConfigException  # noqa: PLC0415
+        from urllib3 import HTTPHeaderDict  # noqa: PLC0415
+        from yaml import YAMLError  # noqa: PLC0415  (the kubeconfig parser's errors)
+
+        _LIBRARY.update(
+            ApiClient=ApiClient,
+            Configuration=Configuration,
+            incluster_config=incluster_config,
+            kube_config=kube_config,
+            ConfigException=ConfigException,
+            HTTPHeaderDict=HTTPHeaderDict,
+            YAMLError=YAMLError,
+        )
+    return _LIBRARY
+
+
+def import_error():
+    """The traceback of a failed kubernetes import, or None."""
+    try:
+        _library()
+    except ImportError:
+        return traceback.format_exc()
+    return None
 
 
 def _comma_list_fallback(*names):
@@ -251,7 +268,7 @@ class K8sClient:
         all_headers.update(headers or {})
         if self.impersonate_groups:
             # The API server wants one Impersonate-Group header per group.
-            all_headers = HTTPHeaderDict(all_headers)
+            all_headers = _library()["HTTPHeaderDict"](all_headers)
             for group in self.impersonate_groups:
                 all_headers.add("Impersonate-Group", group)
         data = body
@@ -342,7 +359,8 @@ def _configuration(params):
     def given(*names):
         return all(params.get(name) for name in names)
 
-    configuration = Configuration()
+    lib = _library()
+    configuration = lib["Configuration"]()
     explicit = (
         given("host", "api_key")
         or given("host", "username", "password")
@@ -353,12 +371,12 @@ def _configuration(params):
         loaded = False
         if not kubeconfig and not params.get("context"):
             try:
-                incluster_config.InClusterConfigLoader(
-                    token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
-                    cert_filename=incluster_config.SERVICE_CERT_FILENAME,
+                lib["incluster_config"].InClusterConfigLoader(
+                    token_filename=lib["incluster_config"].SERVICE_TOKEN_FILENAME,
+                    cert_filename=lib["incluster_config"].SERVICE_CERT_FILENAME,
                 ).load_and_set(configuration)
                 loaded = True
-            except ConfigException:
+            except lib["ConfigException"]:
                 loaded = False
         if not loaded:
             options = dict(
@@ -367,9 +385,9 @@ def _configuration(params):
                 persist_config=False,
             )
             if isinstance(kubeconfig, dict):
-                kube_config.load_kube_config_from_dict(config_dict=kubeconfig, **options)
+                lib["kube_config"].load_kube_config_from_dict(config_dict=kubeconfig, **options)
             else:
-                kube_config.load_kube_config(config_file=kubeconfig or None, **options)
+                lib["kube_config"].load_kube_config(config_file=kubeconfig or None, **options)
     if params.get("host"):
         configuration.host = params["host"].rstrip("/")
     if params.get("api_key"):
@@ -399,9 +417,19 @@ def client_from_options(params, timeout=30.0):
         return _POOL[key]
     try:
         configuration = _configuration(params)
-    except (ConfigException, OSError, TypeError, ValueError, YAMLError) as error:
+    except ImportError:
+        raise K8sError(
+            "load", "the Kubernetes client", message="the kubernetes Python package is missing"
+        ) from None
+    except (
+        _library()["ConfigException"],
+        OSError,
+        TypeError,
+        ValueError,
+        _library()["YAMLError"],
+    ) as error:
         raise K8sError("load", "the Kubernetes configuration", message=to_native(error)) from None
-    api_client = ApiClient(configuration)
+    api_client = _library()["ApiClient"](configuration)
     if params.get("impersonate_user"):
         api_client.set_default_header("Impersonate-User", params["impersonate_user"])
     client = K8sClient(api_client, timeout=timeout)
@@ -448,8 +476,9 @@ class K8sModule(AnsibleModule):
         spec.update(argument_spec)
         super(K8sModule, self).__init__(argument_spec=spec, **kwargs)
         self._mask_inline_kubeconfig()  # also when no_log skipped the invocation log
-        if K8S_IMPORT_ERROR:
-            self.fail_json(msg=missing_required_lib("kubernetes"), exception=K8S_IMPORT_ERROR)
+        error = import_error()
+        if error:
+            self.fail_json(msg=missing_required_lib("kubernetes"), exception=error)
         self._client = None
 
     def _mask_inline_kubeconfig(self):
