@@ -80,8 +80,9 @@ test-real: setup ## the k8s tests against the cluster in SRE_RUNBOOKS_TEST_KUBEC
 	  echo "make test-real: SRE_RUNBOOKS_TEST_KUBECONFIG=$$SRE_RUNBOOKS_TEST_KUBECONFIG is not a readable file" >&2; exit 2; }
 	$(PY) -m pytest -q -n 2 -m k8s tests/sandbox
 
-# One sandbox per scenario; they wait on Prometheus most of the time, so three run at once.
-molecule: setup ## each alert role's molecule scenario on its own sandbox
+# One sandbox per pytest worker, reset between its scenarios; they wait on Prometheus much of the
+# time, so three run at once (faster than two on two cores, docs/testing.md).
+molecule: setup ## each alert role's molecule scenario, on a sandbox per worker reset between scenarios
 	$(PY) -m pytest -q -n 3 tests/molecule
 
 sanity: setup ## ansible-test sanity on a copy of the collection

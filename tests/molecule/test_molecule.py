@@ -1,9 +1,12 @@
-"""Each alert role's molecule scenario on its own sandbox: fault injected, check mode changes
-nothing, converge cures it, a second converge changes nothing, verify checks the cure.
+"""Each alert role's molecule scenario: fault injected, check mode changes nothing, converge cures
+it, a second converge changes nothing, verify checks the cure.
 
-A scenario runs in a session of its own and is its sandbox's owner (`SRE_RUNBOOKS_SANDBOX_OWNER`):
-whatever ends it (success, failure, pytest-timeout, Ctrl-C, SIGTERM, a killed molecule), molecule,
-the playbooks it runs and the sandbox it started are stopped before the test ends."""
+The scenarios share sandboxes: each pytest worker (the session, without xdist) starts one, owned
+by the worker (`SRE_RUNBOOKS_SANDBOX_OWNER`, so it stops even if the worker is killed) and
+stopped when the session ends; every scenario's create resets it (`runbook sandbox reset`) before
+injecting its fault. A scenario runs in a session of its own: whatever ends it (success, failure,
+pytest-timeout, Ctrl-C, SIGTERM, a killed molecule), molecule and the playbooks it runs are
+stopped before the test ends."""
 
 import contextlib
 import json
@@ -41,9 +44,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(autouse=True, scope="session")
 def _sigterm_interrupts() -> Iterator[None]:
-    """A run stopped with SIGTERM (e.g. by `timeout`) tears down like Ctrl-C, not at once."""
+    """A run stopped with SIGTERM (e.g. by `timeout`) tears down like Ctrl-C, not at once.
+
+    Session-wide, so it is in place before the shared sandbox starts and until it has stopped.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -51,6 +57,41 @@ def _sigterm_interrupts() -> Iterator[None]:
     previous = signal.signal(signal.SIGTERM, interrupt)
     yield
     signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox(
+    _sigterm_interrupts: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """The state directory of this worker's sandbox, which its scenarios share.
+
+    This process owns it: should the worker die before the teardown, the sandbox's watchdog
+    stops it.
+    """
+    state_dir = tmp_path_factory.mktemp("shared-sandbox") / "sandbox"
+    try:
+        _sandbox_up(state_dir)
+        yield state_dir
+    finally:
+        control.down(state_dir)
+
+
+def _sandbox_up(state_dir: Path) -> None:
+    """Start the sandbox in ``state_dir``, owned by this process (a no-op when it runs)."""
+    env = dict(os.environ, **{control.OWNER_ENV: str(os.getpid())})
+    argv = [sys.executable, "-m", "sre_runbooks", "sandbox", "up", "--state-dir", str(state_dir)]
+    started = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert started.returncode == 0, f"sandbox up failed:\n{started.stdout}{started.stderr}"
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: Path) -> Path:
+    """The shared sandbox, started again if it no longer runs, so one crash fails one scenario."""
+    if not control.status(shared_sandbox)["running"]:
+        _sandbox_up(shared_sandbox)
+    return shared_sandbox
 
 
 def _descendants(pid: int) -> dict[int, int | None]:
@@ -94,25 +135,27 @@ def _stop_scenario(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def molecule_test(
-    scenario: str, tmp_path: Path, extensions: Path = EXTENSIONS
+    scenario: str, tmp_path: Path, sandbox: Path, extensions: Path = EXTENSIONS
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`molecule test -s SCENARIO` in the background, its output in ``tmp_path/molecule.log``.
+    """`molecule test -s SCENARIO` on the running ``sandbox`` (its state directory) in the
+    background, its output in ``tmp_path/molecule.log``.
 
-    Leaving the block, by any way, stops what the scenario still runs and its sandbox.
+    Leaving the block, by any way, stops what the scenario still runs; the sandbox keeps
+    running for the next scenario, which resets it.
     """
     bin_dir = Path(sys.executable).parent
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(COLLECTION_ROOT / "ansible.cfg"),
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTION_ROOT / ".collections"),
-        # Each scenario's ephemeral directory (and sandbox) under this test's own temp dir.
+        # Each scenario's ephemeral directory under this test's own temp dir.
         MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / "molecule"),
+        SRE_RUNBOOKS_MOLECULE_SANDBOX=str(sandbox),
         PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         NO_COLOR="1",
     )
-    # molecule owns the sandbox: the shell hands its PID on to molecule with exec.
-    argv = ["/bin/sh", "-c", f'{control.OWNER_ENV}=$$ exec "$@"', "sh"]
-    argv += [str(bin_dir / "molecule"), "test", "-s", scenario]
+    env.pop(control.OWNER_ENV, None)
+    argv = [str(bin_dir / "molecule"), "test", "-s", scenario]
     with (tmp_path / "molecule.log").open("wb") as log:
         process = subprocess.Popen(
             argv,
@@ -126,7 +169,6 @@ def molecule_test(
         yield process
     finally:
         _stop_scenario(process)
-        control.down(tmp_path / "molecule" / "sandbox")
 
 
 def _tail(path: Path, chars: int = 20000) -> str:
@@ -139,8 +181,8 @@ def test_every_alert_role_has_a_scenario():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_scenario(scenario, tmp_path):
-    with molecule_test(scenario, tmp_path) as process:
+def test_scenario(scenario, tmp_path, sandbox):
+    with molecule_test(scenario, tmp_path, sandbox) as process:
         returncode = process.wait(timeout=900)
     if returncode != 0:
         pytest.fail(f"molecule test -s {scenario} failed:\n{_tail(tmp_path / 'molecule.log')}")
@@ -187,10 +229,14 @@ def _interrupted_scenario(extensions: Path) -> Path:
     return extensions
 
 
-def test_an_interrupted_scenario_leaves_nothing_running(tmp_path):
+def test_an_interrupted_scenario_leaves_nothing_running(tmp_path, shared_sandbox):
+    """Molecule and all below it stop; the shared sandbox, owned by this worker, runs on."""
     extensions = _interrupted_scenario(tmp_path / "extensions")
     running: dict[str, tuple[int, int | None]] = {}
-    with pytest.raises(Interrupted), molecule_test("interrupted", tmp_path, extensions) as process:
+    with (
+        pytest.raises(Interrupted),
+        molecule_test("interrupted", tmp_path, shared_sandbox, extensions) as process,
+    ):
         deadline = time.monotonic() + 240
         while True:
             below = _descendants(process.pid)
@@ -199,15 +245,18 @@ def test_an_interrupted_scenario_leaves_nothing_running(tmp_path):
             assert process.poll() is None, _tail(tmp_path / "molecule.log")
             assert time.monotonic() < deadline, "the scenario did not reach its converge"
             time.sleep(0.5)
-        state = json.loads((tmp_path / "molecule" / "sandbox" / control.STATE_FILE).read_text())
-        running = {
+        state = json.loads((shared_sandbox / control.STATE_FILE).read_text())
+        sandbox = {
             name: (int(entry["pid"]), entry.get("started"))
             for name, entry in state.items()
             if isinstance(entry, dict) and "pid" in entry
         }
-        assert set(running) == {"simulator", "prometheus", "alertmanager", "watchdog"}
+        assert set(sandbox) == {"simulator", "prometheus", "alertmanager", "watchdog"}
+        assert state["watchdog"]["owner"] == os.getpid()
+        assert not set(below) & {pid for pid, _ in sandbox.values()}
         running |= {f"molecule ({process.pid})": (process.pid, process_start(process.pid))}
         running |= {f"below molecule ({pid})": (pid, started) for pid, started in below.items()}
         raise Interrupted
     left = [name for name, (pid, started) in running.items() if pid_alive(pid, started=started)]
     assert left == []
+    assert control.status(shared_sandbox)["running"]
