@@ -3,7 +3,8 @@
 # Copyright: sre.runbooks contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The documentation of the action plugin plugins/action/remediation_finish.py, which runs in the controller.
+# The documentation of the action plugin plugins/action/remediation_finish.py, which runs in the
+# controller.
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,16 +29,21 @@ description:
 options: {}
 attributes:
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    description: >-
+      Indicates this has a corresponding action plugin so some parts of the options can be
+      executed on the controller.
     support: full
   async:
     description: Supports being used with the C(async) keyword.
     support: none
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description: >-
+      Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: >-
+      Will return details on what has changed (or possibly needs changing in check_mode), when
+      in diff mode.
     support: none
   platform:
     description: Target OS/families that can be operated against.

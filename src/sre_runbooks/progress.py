@@ -140,9 +140,9 @@ class Progress:
         host = data.get("host")
         suffix = f"  [{host}]" if host else ""
         line = f"  {status:<8} {_task_name(data)}  {seconds:.1f}s{suffix}"
-        if status == "failed" and isinstance(result, dict) and result.get("msg"):
-            line += f"\n           {str(result['msg']).splitlines()[0][:200]}"
-        elif data.get("task_action") in _PHASES and isinstance(result, dict) and result.get("msg"):
+        # A failure says why; a remediation phase says what it found or did.
+        explained = status == "failed" or data.get("task_action") in _PHASES
+        if explained and isinstance(result, dict) and result.get("msg"):
             line += f"\n           {str(result['msg']).splitlines()[0][:200]}"
         self._write(line)
 
