@@ -403,14 +403,19 @@ def assess(conn, settings, check_mode, evaluate, state):
 # Mitigate --------------------------------------------------------------------------------------
 
 
-def silence(conn, state, settings, check_mode):
-    """Silences the alert while mitigating; returns the silence ID ("" in check mode)."""
+def silence_matchers(settings):
+    """The alert's labels as Alertmanager matchers: each value is data, never a matcher string."""
     labels = {"alertname": settings["alert"], "system": settings["system"]}
     labels.update(settings.get("alert_labels") or {})
+    return [{"name": k, "value": str(v), "is_regex": False} for k, v in labels.items()]
+
+
+def silence(conn, state, settings, check_mode):
+    """Silences the alert while mitigating; returns the silence ID ("" in check mode)."""
     result, _diff = ensure_silence_present(
         conn.alertmanager,
         {
-            "matchers": [{"name": k, "value": v} for k, v in labels.items()],
+            "matchers": silence_matchers(settings),
             "duration": settings["silence_duration"],
             "comment": "sre.runbooks run %s: %s"
             % (state["run_id"], ", ".join(d["action"] for d in state["planned"])),

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.sre.runbooks.plugins.module_utils.alertmanager import normalize_matchers
 from ansible_collections.sre.runbooks.plugins.module_utils.prometheus import promql_string
+from ansible_collections.sre.runbooks.plugins.plugin_utils._engine import silence_matchers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -125,7 +127,10 @@ def played(prometheus, tmp_path_factory, ansible_cli) -> dict[str, dict[str, Any
                     "queries": {"firing": "{{ remediation_firing_query }}"},
                 },
             },
-            {"name": "matchers", "ansible.builtin.debug": {"var": "_remediation_matchers"}},
+            {
+                "name": "matchers",
+                "ansible.builtin.debug": {"var": "_remediation_alert_selector_labels"},
+            },
         ],
     }
     playbook = directory / "playbook.yml"
@@ -161,12 +166,19 @@ def test_the_contracts_firing_query_selects_exactly_the_alert_with_the_literal_v
 
 
 def test_the_contracts_silence_matchers_are_data(played):
-    assert played["matchers"]["_remediation_matchers"] == [
-        {"name": "alertname", "value": "PodRestart"},
-        {"name": "system", "value": "nimify"},
-        {"name": "namespace", "value": "nimify-system"},
-        {"name": "job", "value": INJECTION},
+    labels = played["matchers"]["_remediation_alert_selector_labels"]
+    run = {"alert": labels.pop("alertname"), "system": labels.pop("system"), "alert_labels": labels}
+    matchers = silence_matchers(run)
+    assert sorted(matchers, key=lambda m: m["name"]) == [
+        {"name": "alertname", "value": "PodRestart", "is_regex": False},
+        {"name": "job", "value": INJECTION, "is_regex": False},
+        {"name": "namespace", "value": "nimify-system", "is_regex": False},
+        {"name": "system", "value": "nimify", "is_regex": False},
     ]
+    # The silence module's own validation takes them as they are: a literal value, not a
+    # matcher text to parse.
+    job = next(m for m in normalize_matchers(matchers) if m["name"] == "job")
+    assert (job["value"], job["isRegex"]) == (INJECTION, False)
 
 
 @pytest.mark.parametrize(
